@@ -1,0 +1,115 @@
+"""Config keys added by lwf_track, in the notation of the paper (Vo et al., "Balancing Multiple
+Object Tracking Objectives based on Learned Weighting Factors").
+
+Every key has one comment. Paper notation: L_cls, L_reg, L_reid are the three task losses;
+alpha, beta, gamma their weights; C the hidden width and N the number of hidden layers of LWF.
+"""
+
+from detectron2.config import CfgNode as CN
+
+
+def add_lwf_config(cfg: CN) -> None:
+    """Add all lwf_track keys to a detectron2 config (call before merging a yaml)."""
+    _add_data_config(cfg)
+    _add_model_config(cfg)
+    _add_weighting_config(cfg)
+    _add_solver_config(cfg)
+    _add_tracker_config(cfg)
+
+
+def _add_data_config(cfg: CN) -> None:
+    cfg.DATASETS.MOT = CN()
+    # Training boxes need visibility >= this (gt.txt column 9); 0.0 keeps every class-1 box.
+    cfg.DATASETS.MOT.VISIBILITY_THRESH = 0.0
+    # Photometric jitter of the MOT mapper: brightness / contrast factors drawn from [1-x, 1+x].
+    cfg.INPUT.BRIGHTNESS = 0.2
+    cfg.INPUT.CONTRAST = 0.2
+
+
+def _add_model_config(cfg: CN) -> None:
+    cfg.MODEL.REID = CN()
+    # D: dimension of the L2-normalised Re-ID embedding of every anchor.
+    cfg.MODEL.REID.EMBED_DIM = 128
+    # Number of 3x3 conv layers in the Re-ID tower (like RETINANET.NUM_CONVS for cls/box).
+    cfg.MODEL.REID.NUM_CONVS = 4
+    # nID: number of training identities; 0 = read from the training sets' metadata.
+    cfg.MODEL.REID.NUM_IDENTITIES = 0
+    # s: scale of the ID classifier logits on normalised embeddings; 0 = sqrt(2) * ln(nID - 1).
+    cfg.MODEL.REID.SCALE = 0.0
+    # Focal Re-ID loss (paper eq. 6): alpha_t (<0 disables) and focusing parameter gamma_f.
+    cfg.MODEL.REID.FOCAL_LOSS_ALPHA = -1.0
+    cfg.MODEL.REID.FOCAL_LOSS_GAMMA = 2.0
+    # Normaliser of L_cls: "num_pos" (Detectron2: EMA of the positive-anchor count) or
+    # "num_anchors" (the paper's eq. 2: 1 / (N_pos + N_neg) over all non-ignored anchors).
+    cfg.MODEL.RETINANET.CLS_LOSS_NORM = "num_pos"
+
+
+def _add_weighting_config(cfg: CN) -> None:
+    cfg.MODEL.LOSS_WEIGHTING = CN()
+    # How L = alpha*L_cls + beta*L_reg + gamma*L_reid is weighted: Fixed (HWF), LWF,
+    # Uncertainty, DWA or GradNorm (see lwf_track/weighting).
+    cfg.MODEL.LOSS_WEIGHTING.NAME = "LWF"
+    # Learning rate of the learnable weighting parameters; 0 = SOLVER.BASE_LR.
+    cfg.MODEL.LOSS_WEIGHTING.BASE_LR = 0.0
+
+    cfg.MODEL.LOSS_WEIGHTING.FIXED = CN()
+    # HWF: hand-tuned [alpha, beta, gamma] (paper Table I).
+    cfg.MODEL.LOSS_WEIGHTING.FIXED.WEIGHTS = [1.0, 1.0, 1.0]
+
+    cfg.MODEL.LOSS_WEIGHTING.LWF = CN()
+    # C: width of every hidden layer of the LWF MLP (paper Table IV; parameters = 6C + N*C^2).
+    cfg.MODEL.LOSS_WEIGHTING.LWF.HIDDEN_DIM = 32
+    # N: number of FC(C,C)+sigmoid hidden layers (paper Table V).
+    cfg.MODEL.LOSS_WEIGHTING.LWF.NUM_HIDDEN_LAYERS = 1
+    # What keeps the weights from collapsing to 0: "log_barrier" (adds -sum log w_i, optimum
+    # w_i ~ 1/L_i), "sum" (weights rescaled to sum to 3) or "none" (the literal paper, collapses).
+    cfg.MODEL.LOSS_WEIGHTING.LWF.CONSTRAINT = "log_barrier"
+    # epsilon added after the output ReLU so alpha, beta, gamma stay strictly positive.
+    cfg.MODEL.LOSS_WEIGHTING.LWF.EPS = 1e-3
+
+    cfg.MODEL.LOSS_WEIGHTING.UNCERTAINTY = CN()
+    # Initial log-variances s_i of Kendall et al.'s weighting, one per task (cls, reg, reid).
+    cfg.MODEL.LOSS_WEIGHTING.UNCERTAINTY.INIT_LOG_VARS = [0.0, 0.0, 0.0]
+
+    cfg.MODEL.LOSS_WEIGHTING.DWA = CN()
+    # Iterations per window whose mean task losses DWA compares (the paper's epochs).
+    cfg.MODEL.LOSS_WEIGHTING.DWA.WINDOW = 20
+    # Softmax temperature T of Dynamic Weight Average.
+    cfg.MODEL.LOSS_WEIGHTING.DWA.TEMPERATURE = 2.0
+
+    cfg.MODEL.LOSS_WEIGHTING.GRADNORM = CN()
+    # Restoring-force exponent alpha_g of GradNorm.
+    cfg.MODEL.LOSS_WEIGHTING.GRADNORM.ALPHA = 1.5
+
+
+def _add_solver_config(cfg: CN) -> None:
+    # "ADAM" (the paper), "ADAMW" or "SGD" (Detectron2's default).
+    cfg.SOLVER.OPTIMIZER = "ADAM"
+    # Stop training after this many minutes (a checkpoint is written first); 0 = no limit.
+    cfg.SOLVER.MAX_MINUTES = 0.0
+
+
+def _add_tracker_config(cfg: CN) -> None:
+    cfg.TRACKER = CN()
+    # Detections with score >= this are "high" and take part in every association stage.
+    cfg.TRACKER.HIGH_SCORE_THRESH = 0.5
+    # Detections with LOW_SCORE_THRESH <= score < HIGH_SCORE_THRESH are used by BYTE only.
+    cfg.TRACKER.LOW_SCORE_THRESH = 0.1
+    # An unmatched high detection starts a new track only if its score >= this.
+    cfg.TRACKER.BIRTH_THRESH = 0.6
+    # Stage 1: max fused (embedding + motion) distance accepted as a match.
+    cfg.TRACKER.EMBED_MATCH_THRESH = 0.4
+    # Stage 1: weight lambda of the embedding cosine distance vs the Mahalanobis motion cost.
+    cfg.TRACKER.EMBED_WEIGHT = 0.98
+    # Stage 2: max IoU distance (1 - IoU) for tracked tracks vs remaining high detections.
+    cfg.TRACKER.IOU_MATCH_THRESH = 0.5
+    # Stage 3 (BYTE): max IoU distance for tracked tracks vs low-score detections.
+    cfg.TRACKER.LOW_IOU_MATCH_THRESH = 0.5
+    # Stage 4: max IoU distance for unconfirmed (new) tracks vs remaining high detections.
+    cfg.TRACKER.UNCONFIRMED_MATCH_THRESH = 0.7
+    # Lost tracks are removed after TRACK_BUFFER * frame_rate / 30 frames without a match.
+    cfg.TRACKER.TRACK_BUFFER = 30
+    # Momentum of the track embedding EMA: e <- m * e + (1 - m) * e_new.
+    cfg.TRACKER.EMBED_MOMENTUM = 0.9
+    # Boxes smaller than this area (pixels^2) are not written to the results.
+    cfg.TRACKER.MIN_BOX_AREA = 100.0
