@@ -85,8 +85,6 @@ def _add_weighting_config(cfg: CN) -> None:
 def _add_solver_config(cfg: CN) -> None:
     # "ADAM" (the paper), "ADAMW" or "SGD" (Detectron2's default).
     cfg.SOLVER.OPTIMIZER = "ADAM"
-    # Stop training after this many minutes (a checkpoint is written first); 0 = no limit.
-    cfg.SOLVER.MAX_MINUTES = 0.0
 
 
 def _add_tracker_config(cfg: CN) -> None:

@@ -1,0 +1,16 @@
+"""Training: Trainer, hooks, atomic checkpoints and the CPU multi-process launcher."""
+
+from .checkpoint import AtomicCheckpointer
+from .hooks import WeightingCurveHook, plot_weight_curves
+from .launch import launch_cpu
+from .trainer import Trainer, check_weights_path, resolve_num_identities
+
+__all__ = [
+    "AtomicCheckpointer",
+    "Trainer",
+    "WeightingCurveHook",
+    "check_weights_path",
+    "launch_cpu",
+    "plot_weight_curves",
+    "resolve_num_identities",
+]

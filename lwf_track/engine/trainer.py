@@ -1,0 +1,153 @@
+"""The Trainer: DefaultTrainer with the MOT data path, Adam plus a weighting-module group, CPU DDP,
+atomic checkpoints, MOT evaluation and the weighting-curve plot."""
+
+import logging
+import os
+import weakref
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from detectron2.data import build_detection_test_loader, build_detection_train_loader
+from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
+from detectron2.solver import get_default_optimizer_params, maybe_add_gradient_clipping
+from detectron2.utils import comm
+from detectron2.utils.logger import setup_logger
+
+from ..data.mapper import MOTDatasetMapper
+from .checkpoint import AtomicCheckpointer
+from .hooks import WeightingCurveHook
+
+OPTIMIZERS = {"ADAM": torch.optim.Adam, "ADAMW": torch.optim.AdamW, "SGD": torch.optim.SGD}
+
+
+def resolve_num_identities(cfg) -> int:
+    """Fill ``MODEL.REID.NUM_IDENTITIES`` (nID) when it is 0 and return it.
+
+    nID comes from the checkpoint in MODEL.WEIGHTS when that holds an identity classifier (so a
+    trained model can be evaluated without its training data), else from the training sets.
+    """
+    if cfg.MODEL.REID.NUM_IDENTITIES > 0:
+        return cfg.MODEL.REID.NUM_IDENTITIES
+    num_ids = _num_identities_in_checkpoint(cfg.MODEL.WEIGHTS)
+    if num_ids is None:
+        from ..data.datasets import get_num_identities
+
+        num_ids = get_num_identities(cfg.DATASETS.TRAIN)
+    was_frozen = cfg.is_frozen()
+    cfg.defrost()
+    cfg.MODEL.REID.NUM_IDENTITIES = num_ids
+    if was_frozen:
+        cfg.freeze()
+    return num_ids
+
+
+def _num_identities_in_checkpoint(weights: str):
+    if not weights or "://" in weights or not os.path.isfile(weights):
+        return None
+    if not weights.endswith(".pth"):
+        return None
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    classifier = state.get("model", state).get("id_classifier.fc.weight")
+    return None if classifier is None else int(classifier.shape[0])
+
+
+def check_weights_path(weights: str) -> None:
+    """A clear error for a local MODEL.WEIGHTS that does not exist (URLs are fetched later)."""
+    if weights and "://" not in weights and not os.path.exists(weights):
+        raise FileNotFoundError(f"MODEL.WEIGHTS: checkpoint file not found: {weights}")
+
+
+class Trainer(DefaultTrainer):
+    """DefaultTrainer for LWFTracker. Differences from detectron2's:
+
+    * data: :class:`MOTDatasetMapper` (keeps ``gt_ids``) for training and testing;
+    * optimiser: ``SOLVER.OPTIMIZER`` (Adam as in the paper); the loss-weighting module's learnable
+      parameters form their own group without weight decay (lr ``MODEL.LOSS_WEIGHTING.BASE_LR``);
+    * DDP also on CPU (gloo): no ``device_ids`` for CPU models;
+    * checkpoints written atomically;
+    * evaluation by tracking (:class:`MOTEvaluator`), and a plot of the weighting factors.
+    """
+
+    def __init__(self, cfg):
+        TrainerBase.__init__(self)
+        if not logging.getLogger("detectron2").isEnabledFor(logging.INFO):
+            setup_logger()
+        cfg = DefaultTrainer.auto_scale_workers(cfg, comm.get_world_size())
+        model = self.build_model(cfg)
+        optimizer = self.build_optimizer(cfg, model)
+        data_loader = self.build_train_loader(cfg)
+        model = self._wrap_ddp(model)
+        trainer_cls = AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer
+        self._trainer = trainer_cls(model, data_loader, optimizer)
+        self.scheduler = self.build_lr_scheduler(cfg, optimizer)
+        self.checkpointer = AtomicCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        self.start_iter = 0
+        self.max_iter = cfg.SOLVER.MAX_ITER
+        self.cfg = cfg
+        self.register_hooks(self.build_hooks())
+
+    @staticmethod
+    def _wrap_ddp(model):
+        if comm.get_world_size() == 1:
+            return model
+        on_gpu = next(model.parameters()).is_cuda
+        device_ids = [comm.get_local_rank()] if on_gpu else None
+        return DistributedDataParallel(model, device_ids=device_ids, broadcast_buffers=False)
+
+    def build_hooks(self):
+        hooks = super().build_hooks()
+        hooks.append(WeightingCurveHook(self.cfg.OUTPUT_DIR))
+        return hooks
+
+    @classmethod
+    def build_optimizer(cls, cfg, model):
+        weighting = getattr(model, "loss_weighting", None)
+        weighting_params = list(weighting.parameters()) if weighting is not None else []
+        excluded = set(weighting_params)
+        groups = get_default_optimizer_params(
+            model,
+            base_lr=cfg.SOLVER.BASE_LR,
+            weight_decay=cfg.SOLVER.WEIGHT_DECAY,
+            weight_decay_norm=cfg.SOLVER.WEIGHT_DECAY_NORM,
+        )
+        for group in groups:
+            group["params"] = [p for p in group["params"] if p not in excluded]
+        groups = [g for g in groups if g["params"]]
+        if weighting_params:
+            groups.append(
+                {
+                    "params": weighting_params,
+                    "lr": cfg.MODEL.LOSS_WEIGHTING.BASE_LR or cfg.SOLVER.BASE_LR,
+                    "weight_decay": 0.0,
+                }
+            )
+        name = cfg.SOLVER.OPTIMIZER.upper()
+        if name not in OPTIMIZERS:
+            raise ValueError(f"SOLVER.OPTIMIZER must be one of {sorted(OPTIMIZERS)}, got {name}")
+        kwargs = {"lr": cfg.SOLVER.BASE_LR, "weight_decay": cfg.SOLVER.WEIGHT_DECAY}
+        if name == "SGD":
+            kwargs.update(momentum=cfg.SOLVER.MOMENTUM, nesterov=cfg.SOLVER.NESTEROV)
+        return maybe_add_gradient_clipping(cfg, OPTIMIZERS[name])(groups, **kwargs)
+
+    @classmethod
+    def build_train_loader(cls, cfg):
+        return build_detection_train_loader(cfg, mapper=MOTDatasetMapper(cfg, is_train=True))
+
+    @classmethod
+    def build_test_loader(cls, cfg, dataset_name):
+        mapper = MOTDatasetMapper(cfg, is_train=False)
+        return build_detection_test_loader(cfg, dataset_name, mapper=mapper)
+
+    @classmethod
+    def build_evaluator(cls, cfg, dataset_name, output_dir=None):
+        from ..data.datasets import get_sequences
+        from ..evaluation.evaluator import MOTEvaluator
+        from ..tracking import OnlineTracker
+
+        return MOTEvaluator(
+            sequences=get_sequences(dataset_name),
+            output_dir=output_dir or os.path.join(cfg.OUTPUT_DIR, "inference", dataset_name),
+            tracker_factory=lambda frame_rate: OnlineTracker(cfg, frame_rate=frame_rate),
+            min_box_area=cfg.TRACKER.MIN_BOX_AREA,
+        )

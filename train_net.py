@@ -1,0 +1,71 @@
+#!/usr/bin/env python
+"""Train (or evaluate) LWFTracker, detectron2 project style.
+
+    python train_net.py --config-file configs/lwf_mot16.yaml --num-gpus 1
+    python train_net.py --config-file configs/lwf_synthetic_cpu.yaml            # CPU demo model
+    python train_net.py --config-file ... --resume                             # continue a run
+    python train_net.py --config-file ... --eval-only MODEL.WEIGHTS out/model_final.pth
+    python train_net.py --config-file ... --num-cpu-procs 2                    # gloo, no GPU
+"""
+
+from detectron2.config import get_cfg
+from detectron2.engine import default_argument_parser, default_setup, launch
+
+import lwf_track  # noqa: F401  (registers datasets, model, weighting modules)
+from lwf_track import add_lwf_config
+from lwf_track.engine import (
+    AtomicCheckpointer,
+    Trainer,
+    check_weights_path,
+    launch_cpu,
+    resolve_num_identities,
+)
+
+
+def setup(args):
+    cfg = get_cfg()
+    add_lwf_config(cfg)
+    cfg.merge_from_file(args.config_file)
+    cfg.merge_from_list(args.opts)
+    check_weights_path(cfg.MODEL.WEIGHTS)
+    resolve_num_identities(cfg)
+    cfg.freeze()
+    default_setup(cfg, args)
+    return cfg
+
+
+def main(args):
+    cfg = setup(args)
+    if args.eval_only:
+        model = Trainer.build_model(cfg)
+        AtomicCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
+            cfg.MODEL.WEIGHTS, resume=args.resume
+        )
+        return Trainer.test(cfg, model)
+    trainer = Trainer(cfg)
+    trainer.resume_or_load(resume=args.resume)
+    return trainer.train()
+
+
+def parse_args(argv=None):
+    parser = default_argument_parser()
+    parser.add_argument(
+        "--num-cpu-procs", type=int, default=1, help="training processes on CPU (gloo backend)"
+    )
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    args = parse_args()
+    print("Command Line Args:", args)
+    if args.num_cpu_procs > 1:
+        launch_cpu(main, args.num_cpu_procs, args=(args,), dist_url=args.dist_url)
+    else:
+        launch(
+            main,
+            args.num_gpus,
+            num_machines=args.num_machines,
+            machine_rank=args.machine_rank,
+            dist_url=args.dist_url,
+            args=(args,),
+        )
