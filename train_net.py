@@ -1,34 +1,21 @@
 #!/usr/bin/env python
 """Train (or evaluate) LWFTracker, detectron2 project style.
 
-    python train_net.py --config-file configs/lwf_mot16.yaml --num-gpus 1
-    python train_net.py --config-file configs/lwf_synthetic_cpu.yaml            # CPU demo model
-    python train_net.py --config-file ... --resume                             # continue a run
-    python train_net.py --config-file ... --eval-only MODEL.WEIGHTS out/model_final.pth
-    python train_net.py --config-file ... --num-cpu-procs 2                    # gloo, no GPU
+python train_net.py --config-file configs/lwf_mot16.yaml --num-gpus 1
+python train_net.py --config-file configs/lwf_synthetic_cpu.yaml            # CPU demo model
+python train_net.py --config-file ... --resume                             # continue a run
+python train_net.py --config-file ... --eval-only MODEL.WEIGHTS out/model_final.pth
+python train_net.py --config-file ... --num-cpu-procs 2                    # gloo, no GPU
 """
 
-from detectron2.config import get_cfg
 from detectron2.engine import default_argument_parser, default_setup, launch
 
 import lwf_track  # noqa: F401  (registers datasets, model, weighting modules)
-from lwf_track import add_lwf_config
-from lwf_track.engine import (
-    AtomicCheckpointer,
-    Trainer,
-    check_weights_path,
-    launch_cpu,
-    resolve_num_identities,
-)
+from lwf_track.engine import AtomicCheckpointer, Trainer, build_config, launch_cpu
 
 
 def setup(args):
-    cfg = get_cfg()
-    add_lwf_config(cfg)
-    cfg.merge_from_file(args.config_file)
-    cfg.merge_from_list(args.opts)
-    check_weights_path(cfg.MODEL.WEIGHTS)
-    resolve_num_identities(cfg)
+    cfg = build_config(args.config_file, args.opts)
     cfg.freeze()
     default_setup(cfg, args)
     return cfg

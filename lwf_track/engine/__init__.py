@@ -1,6 +1,7 @@
 """Training: Trainer, hooks, atomic checkpoints and the CPU multi-process launcher."""
 
 from .checkpoint import AtomicCheckpointer
+from .defaults import build_config
 from .hooks import WeightingCurveHook, plot_weight_curves
 from .launch import launch_cpu
 from .trainer import Trainer, check_weights_path, resolve_num_identities
@@ -9,6 +10,7 @@ __all__ = [
     "AtomicCheckpointer",
     "Trainer",
     "WeightingCurveHook",
+    "build_config",
     "check_weights_path",
     "launch_cpu",
     "plot_weight_curves",

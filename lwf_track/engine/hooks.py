@@ -10,7 +10,11 @@ from detectron2.utils import comm
 
 from ..utils.io import atomic_open
 
-WEIGHT_KEYS = {"weight/cls": "alpha (cls)", "weight/reg": "beta (reg)", "weight/reid": "gamma (reid)"}
+WEIGHT_KEYS = {
+    "weight/cls": "alpha (cls)",
+    "weight/reg": "beta (reg)",
+    "weight/reid": "gamma (reid)",
+}
 
 
 def read_weight_history(metrics_json: str) -> Dict[str, List[Tuple[int, float]]]:

@@ -54,7 +54,9 @@ class LWFTracker(RetinaNet):
         """
         super().__init__(**kwargs)
         if cls_loss_norm not in ("num_pos", "num_anchors"):
-            raise ValueError(f"cls_loss_norm must be 'num_pos' or 'num_anchors', got {cls_loss_norm}")
+            raise ValueError(
+                f"cls_loss_norm must be 'num_pos' or 'num_anchors', got {cls_loss_norm}"
+            )
         self.id_classifier = id_classifier
         self.loss_weighting = loss_weighting
         self.embed_dim = embed_dim
@@ -255,7 +257,9 @@ class LWFTracker(RetinaNet):
         num_topk = min(self.test_topk_candidates, candidates.size(0))
         candidate_scores, order = candidate_scores.sort(descending=True)
         anchor_idxs, class_idxs = candidates[order[:num_topk]].unbind(dim=1)
-        boxes = self.box2box_transform.apply_deltas(deltas[anchor_idxs], anchors.tensor[anchor_idxs])
+        boxes = self.box2box_transform.apply_deltas(
+            deltas[anchor_idxs], anchors.tensor[anchor_idxs]
+        )
         return Instances(
             image_size,
             pred_boxes=Boxes(boxes),
@@ -263,4 +267,3 @@ class LWFTracker(RetinaNet):
             pred_classes=class_idxs,
             pred_embeddings=F.normalize(embeddings[anchor_idxs], dim=1),
         )
-
