@@ -24,7 +24,11 @@ class FrameSource:
 
     @property
     def name(self) -> str:
-        return os.path.splitext(os.path.basename(os.path.normpath(self.path)))[0]
+        """File stem of a video; for a MOTChallenge ``<SEQ>/img1`` folder, the sequence name."""
+        path = os.path.normpath(self.path)
+        if os.path.isdir(path) and os.path.basename(path) == "img1":
+            path = os.path.dirname(path)
+        return os.path.splitext(os.path.basename(path))[0]
 
 
 def open_frame_source(path: str, default_fps: float = 30.0) -> FrameSource:

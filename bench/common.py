@@ -1,0 +1,60 @@
+"""Shared pieces of the benchmarks: configs, synthetic batches, paired timing."""
+
+import statistics
+import time
+from typing import Callable, Dict, List
+
+import torch
+
+from detectron2.config import get_cfg
+from detectron2.structures import Boxes, Instances
+
+from lwf_track import add_lwf_config
+
+
+def load_cfg(config_file: str, opts=()) -> "CfgNode":  # noqa: F821
+    cfg = get_cfg()
+    add_lwf_config(cfg)
+    cfg.merge_from_file(config_file)
+    cfg.merge_from_list(list(opts))
+    if cfg.MODEL.REID.NUM_IDENTITIES == 0:
+        cfg.MODEL.REID.NUM_IDENTITIES = 500
+    cfg.MODEL.WEIGHTS = ""
+    cfg.MODEL.DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+    return cfg
+
+
+def random_batch(
+    batch_size: int, height: int, width: int, boxes_per_image: int = 10, seed: int = 0
+):
+    """Images with pedestrian-shaped boxes and identities, as the MOT mapper yields them."""
+    gen = torch.Generator().manual_seed(seed)
+    batch = []
+    for i in range(batch_size):
+        h = torch.randint(30, height // 2, (boxes_per_image,), generator=gen).float()
+        w = h / 2.5
+        x = torch.rand(boxes_per_image, generator=gen) * (width - w)
+        y = torch.rand(boxes_per_image, generator=gen) * (height - h)
+        instances = Instances((height, width))
+        instances.gt_boxes = Boxes(torch.stack([x, y, x + w, y + h], dim=1))
+        instances.gt_classes = torch.zeros(boxes_per_image, dtype=torch.long)
+        instances.gt_ids = torch.arange(boxes_per_image) + i * boxes_per_image
+        image = torch.randint(0, 256, (3, height, width), generator=gen).float()
+        batch.append({"image": image, "instances": instances, "height": height, "width": width})
+    return batch
+
+
+def paired_times(functions: Dict[str, Callable[[], None]], rounds: int, warmup: int = 2):
+    """Alternate the functions round by round so machine noise hits all of them alike."""
+    times: Dict[str, List[float]] = {name: [] for name in functions}
+    for round_index in range(warmup + rounds):
+        for name, fn in functions.items():
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            fn()
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            if round_index >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}

@@ -1,0 +1,79 @@
+#!/usr/bin/env python
+"""Parameters, GFLOPs (fvcore) and frames/s of plain RetinaNet and LWFTracker (paper Table VI).
+
+    python bench/model_report.py [--config configs/lwf_mot16.yaml] [--height 608 --width 1088]
+
+Both models share backbone, input size and device; frames/s is measured paired in one run.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import load_cfg, paired_times  # noqa: E402
+
+from detectron2.modeling import build_model  # noqa: E402
+from detectron2.utils.analysis import FlopCountAnalysis  # noqa: E402
+
+import lwf_track  # noqa: E402,F401
+
+PAPER_TABLE_VI = "paper Table VI: 36.25 M parameters for its model (R50-FPN)"
+
+
+def build(cfg, meta_arch: str):
+    cfg = cfg.clone()
+    cfg.MODEL.META_ARCHITECTURE = meta_arch
+    torch.manual_seed(0)
+    return build_model(cfg).eval()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="configs/lwf_mot16.yaml")
+    parser.add_argument("--height", type=int, default=608)
+    parser.add_argument("--width", type=int, default=1088)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--num-identities", type=int, default=517, help="nID (MOT16 train: 517)")
+    args = parser.parse_args()
+    cfg = load_cfg(args.config, ["MODEL.REID.NUM_IDENTITIES", args.num_identities])
+    image = torch.randint(0, 256, (3, args.height, args.width)).float()
+    inputs = [{"image": image, "height": args.height, "width": args.width}]
+    models = {"RetinaNet": build(cfg, "RetinaNet"), "LWFTracker": build(cfg, "LWFTracker")}
+    rows = {}
+    with torch.no_grad():
+        for name, model in models.items():
+            flops = FlopCountAnalysis(model, inputs)
+            flops.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+            params = sum(p.numel() for p in model.parameters())
+            inference_params = params - sum(
+                p.numel() for p in getattr(model, "id_classifier", torch.nn.Identity()).parameters()
+            )
+            rows[name] = {
+                "params": params,
+                "inference_params": inference_params,
+                "gflops": flops.total() / 1e9,
+            }
+        fps_fns = {name: (lambda m=model: m(inputs)) for name, model in models.items()}
+        median = paired_times(fps_fns, rounds=args.rounds, warmup=1)
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    print(
+        f"{args.config} at {args.height}x{args.width}, device {device}, "
+        f"nID {args.num_identities}, {torch.get_num_threads()} threads"
+    )
+    print(f"{'model':<12} {'params (M)':>11} {'w/o ID clf':>11} {'GFLOPs':>8} {'frames/s':>9}")
+    for name, row in rows.items():
+        print(
+            f"{name:<12} {row['params'] / 1e6:11.2f} {row['inference_params'] / 1e6:11.2f} "
+            f"{row['gflops']:8.1f} {1 / median[name]:9.2f}"
+        )
+    print(
+        f"LWFTracker / RetinaNet frames/s ratio: {median['RetinaNet'] / median['LWFTracker']:.3f}"
+    )
+    print(PAPER_TABLE_VI)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""LWFTracker: losses, Re-ID targets, inference outputs, state."""
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from detectron2.config import get_cfg
+from detectron2.modeling import build_model
+from detectron2.structures import Boxes, Instances
+from detectron2.utils.events import EventStorage
+
+from lwf_track import add_lwf_config
+from lwf_track.modeling import focal_identity_loss
+
+H, W = 96, 160
+
+
+def tiny_cfg(weighting="Fixed"):
+    cfg = get_cfg()
+    add_lwf_config(cfg)
+    cfg.merge_from_file("configs/lwf_synthetic_cpu.yaml")
+    cfg.MODEL.REID.NUM_IDENTITIES = 10
+    cfg.MODEL.REID.EMBED_DIM = 16
+    cfg.MODEL.FPN.OUT_CHANNELS = 32
+    cfg.MODEL.LOSS_WEIGHTING.NAME = weighting
+    cfg.MODEL.RETINANET.SCORE_THRESH_TEST = 0.0
+    return cfg
+
+
+def batch(with_boxes=True):
+    inst = Instances((H, W))
+    if with_boxes:
+        inst.gt_boxes = Boxes(torch.tensor([[10.0, 10, 30, 60], [90, 20, 120, 90]]))
+        inst.gt_classes = torch.zeros(2, dtype=torch.long)
+        inst.gt_ids = torch.tensor([3, 7])
+    else:
+        inst.gt_boxes = Boxes(torch.zeros(0, 4))
+        inst.gt_classes = torch.zeros(0, dtype=torch.long)
+        inst.gt_ids = torch.zeros(0, dtype=torch.long)
+    image = torch.randint(0, 255, (3, H, W)).float()
+    return [{"image": image, "instances": inst, "height": H, "width": W}]
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model(tiny_cfg())
+
+
+def test_training_returns_three_finite_weighted_losses_and_logs_weights(model):
+    model.train()
+    with EventStorage(0) as storage:
+        losses = model(batch())
+        assert set(losses) == {"loss_cls", "loss_box_reg", "loss_reid"}
+        assert all(torch.isfinite(v) for v in losses.values())
+        sum(losses.values()).backward()
+        for key in ("weight/cls", "weight/reg", "weight/reid", "raw_loss/reid"):
+            assert key in storage.histories()
+    assert model.id_classifier.fc.weight.grad.abs().sum() > 0
+    assert any(
+        p.grad is not None and p.grad.abs().sum() > 0 for p in model.head.reid_subnet.parameters()
+    )
+
+
+def test_batch_without_boxes_gives_zero_reid_loss_not_nan(model):
+    model.train()
+    with EventStorage(0):
+        losses = model(batch(with_boxes=False))
+    assert losses["loss_reid"].item() == 0.0
+    assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_positive_anchors_take_the_identity_of_their_matched_box(model):
+    gt = batch()[0]["instances"]
+    anchors = model.anchor_generator(
+        [torch.zeros(1, 1, H // s, W // s) for s in (8, 16, 32, 64, 128)]
+    )
+    labels, boxes, ids = model.label_anchors(anchors, [gt])
+    positive = labels[0] == 0
+    assert positive.any()
+    for box, identity in zip(boxes[0][positive], ids[0][positive]):
+        expected = gt.gt_ids[(gt.gt_boxes.tensor == box).all(dim=1)]
+        assert identity.item() == expected.item()
+    assert (ids[0][~positive] == -1).all()
+
+
+def test_inference_returns_normalised_embeddings_in_original_coordinates(model):
+    model.eval()
+    inputs = [{"image": torch.randint(0, 255, (3, H, W)).float(), "height": 2 * H, "width": 2 * W}]
+    with torch.no_grad():
+        out = model(inputs)[0]["instances"]
+    assert out.image_size == (2 * H, 2 * W)
+    assert len(out) > 0 and out.pred_embeddings.shape == (len(out), 16)
+    torch.testing.assert_close(out.pred_embeddings.norm(dim=1), torch.ones(len(out)))
+
+
+def test_state_dict_holds_weighting_classifier_and_normaliser(model):
+    keys = model.state_dict().keys()
+    assert "pos_anchor_ema" in keys
+    assert any(k.startswith("id_classifier.") for k in keys)
+    assert any(k.startswith("loss_weighting.") for k in keys) or not list(
+        model.loss_weighting.state_dict()
+    )
+
+
+def test_non_finite_task_loss_names_the_loss_and_the_weights(model):
+    raw = {
+        "loss_cls": torch.tensor(1.0),
+        "loss_box_reg": torch.tensor(float("nan")),
+        "loss_reid": torch.tensor(2.0),
+    }
+    with (
+        EventStorage(5),
+        pytest.raises(FloatingPointError, match=r"loss_box_reg.*iteration 5.*weights"),
+    ):
+        model.weight_losses(raw)
+
+
+def test_focal_identity_loss_reduces_to_cross_entropy_and_handles_empty():
+    logits = torch.randn(6, 4)
+    targets = torch.tensor([0, 1, 2, 3, 0, 1])
+    torch.testing.assert_close(
+        focal_identity_loss(logits, targets, alpha=-1, gamma=0.0), F.cross_entropy(logits, targets)
+    )
+    assert focal_identity_loss(logits, targets, -1, 2.0) < F.cross_entropy(logits, targets)
+    empty = focal_identity_loss(
+        torch.zeros(0, 4, requires_grad=True), torch.zeros(0, dtype=torch.long), -1, 2
+    )
+    assert empty.item() == 0.0 and empty.requires_grad
+
+
+def test_missing_num_identities_is_a_clear_error():
+    cfg = tiny_cfg()
+    cfg.MODEL.REID.NUM_IDENTITIES = 0
+    with pytest.raises(ValueError, match="NUM_IDENTITIES"):
+        build_model(cfg)
