@@ -62,7 +62,8 @@ def _add_weighting_config(cfg: CN) -> None:
     # N: number of FC(C,C)+sigmoid hidden layers (paper Table V).
     cfg.MODEL.LOSS_WEIGHTING.LWF.NUM_HIDDEN_LAYERS = 1
     # What keeps the weights from collapsing to 0: "log_barrier" (adds -sum log w_i, optimum
-    # w_i ~ 1/L_i), "sum" (weights rescaled to sum to 3) or "none" (the literal paper, collapses).
+    # w_i = 1/L_i, so every w_i*L_i -> 1), "sum" (weights rescaled to sum to 3; favours the
+    # smallest loss) or "none" (the literal paper, collapses to EPS).
     cfg.MODEL.LOSS_WEIGHTING.LWF.CONSTRAINT = "log_barrier"
     # epsilon added after the output ReLU so alpha, beta, gamma stay strictly positive.
     cfg.MODEL.LOSS_WEIGHTING.LWF.EPS = 1e-3
