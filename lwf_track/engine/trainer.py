@@ -10,7 +10,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from detectron2.data import build_detection_test_loader, build_detection_train_loader
 from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
-from detectron2.solver import get_default_optimizer_params, maybe_add_gradient_clipping
+from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
 from detectron2.utils.logger import setup_logger
 
@@ -65,7 +65,7 @@ class Trainer(DefaultTrainer):
     * optimiser: ``SOLVER.OPTIMIZER`` (Adam as in the paper); the loss-weighting module's learnable
       parameters form their own group without weight decay (lr ``MODEL.LOSS_WEIGHTING.BASE_LR``);
     * DDP also on CPU (gloo): no ``device_ids`` for CPU models;
-    * checkpoints written atomically;
+    * checkpoints written atomically, with the optimiser state (v0.6 leaves it out);
     * evaluation by tracking (:class:`MOTEvaluator`), and a plot of the weighting factors.
     """
 
@@ -86,6 +86,17 @@ class Trainer(DefaultTrainer):
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
         self.register_hooks(self.build_hooks())
+
+    def state_dict(self):
+        """detectron2 0.6's DefaultTrainer does not checkpoint the optimiser; this one does."""
+        state = super().state_dict()
+        state["_trainer"] = self._trainer.state_dict()
+        return state
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        if "_trainer" in state_dict:
+            self._trainer.load_state_dict(state_dict["_trainer"])
 
     @staticmethod
     def _wrap_ddp(model):

@@ -1,0 +1,82 @@
+#!/usr/bin/env python
+"""Frames/s of the whole tracker (model + association + writing results) over detectron2's plain
+RetinaNet inference with the same backbone and input size, paired in one run.
+
+    python bench/tracking_fps.py [--config configs/lwf_synthetic_cpu.yaml] [--frames 30]
+
+Goal: ratio >= 0.95. Frames are a synthetic sequence generated into a temporary folder.
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import load_cfg, paired_times  # noqa: E402
+
+from detectron2.data import transforms as T  # noqa: E402
+from detectron2.modeling import build_model  # noqa: E402
+
+import lwf_track  # noqa: E402,F401
+from lwf_track.data.synthetic import generate_benchmark  # noqa: E402
+from lwf_track.evaluation.mot_io import write_mot_results  # noqa: E402
+from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="configs/lwf_synthetic_cpu.yaml")
+    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--width", type=int, default=384)
+    parser.add_argument("--height", type=int, default=216)
+    args = parser.parse_args()
+    cfg = load_cfg(args.config, ["MODEL.RETINANET.SCORE_THRESH_TEST", "0.3"])
+    tmp = Path(tempfile.mkdtemp())
+    seq = generate_benchmark(
+        tmp / "seqs", 1, args.frames, seed=5, width=args.width, height=args.height
+    )[0]
+    resize = T.ResizeShortestEdge(cfg.INPUT.MIN_SIZE_TEST, cfg.INPUT.MAX_SIZE_TEST)
+    frames = []
+    for path in sorted(Path(seq, "img1").glob("*.jpg")):
+        image = cv2.imread(str(path))
+        resized = resize.get_transform(image).apply_image(image)
+        tensor = torch.as_tensor(resized.transpose(2, 0, 1).astype("float32"))
+        frames.append({"image": tensor, "height": image.shape[0], "width": image.shape[1]})
+
+    torch.manual_seed(0)
+    tracker_model = build_model(cfg).eval()
+    plain_cfg = cfg.clone()
+    plain_cfg.MODEL.META_ARCHITECTURE = "RetinaNet"
+    torch.manual_seed(0)
+    plain_model = build_model(plain_cfg).eval()
+
+    def run_plain():
+        for inputs in frames:
+            plain_model([inputs])
+
+    def run_tracker():
+        tracker = OnlineTracker(cfg, frame_rate=30)
+        rows = []
+        for frame, inputs in enumerate(frames, start=1):
+            detections = tracker_model([inputs])[0]["instances"]
+            rows.extend(tracks_to_mot_rows(frame, tracker.update(detections), 0.0))
+        write_mot_results(str(tmp / "tracks.txt"), rows)
+
+    with torch.no_grad():
+        median = paired_times({"RetinaNet": run_plain, "tracker": run_tracker}, args.rounds, 1)
+    fps = {name: args.frames / seconds for name, seconds in median.items()}
+    print(f"{args.config}: {args.frames} frames {args.width}x{args.height}, {args.rounds} rounds")
+    print(f"  plain RetinaNet inference: {fps['RetinaNet']:6.1f} frames/s")
+    print(f"  full tracker (LWFTracker + association + writing): {fps['tracker']:6.1f} frames/s")
+    print(
+        f"tracker / RetinaNet frames/s ratio: {fps['tracker'] / fps['RetinaNet']:.3f} (goal >= 0.95)"
+    )
+
+
+if __name__ == "__main__":
+    main()
