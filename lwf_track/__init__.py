@@ -3,6 +3,7 @@
 Importing the package registers its datasets, meta-architecture and loss-weighting modules.
 """
 
+from . import data, modeling, weighting  # noqa: F401  (registration side effects)
 from .config import add_lwf_config
 
 __all__ = ["add_lwf_config"]

@@ -19,10 +19,11 @@ def add_lwf_config(cfg: CN) -> None:
 
 def _add_data_config(cfg: CN) -> None:
     cfg.DATASETS.MOT = CN()
-    # Training boxes need visibility >= this (gt.txt column 9); 0.0 keeps every class-1 box.
+    # Training boxes (class 1, flag 1) need visibility >= this (gt.txt column 9); 0.0 keeps all.
     cfg.DATASETS.MOT.VISIBILITY_THRESH = 0.0
-    # Photometric jitter of the MOT mapper: brightness / contrast factors drawn from [1-x, 1+x].
+    # Training jitter of the MOT mapper: brightness factor drawn from [1-x, 1+x]; 0 disables it.
     cfg.INPUT.BRIGHTNESS = 0.2
+    # Training jitter of the MOT mapper: contrast factor drawn from [1-x, 1+x]; 0 disables it.
     cfg.INPUT.CONTRAST = 0.2
 
 

@@ -1,0 +1,187 @@
+"""MOTChallenge sets in detectron2's DatasetCatalog / MetadataCatalog.
+
+Registration is lazy (it reads no file): the records are loaded when a set is first requested.
+The root is ``$LWF_DATASETS`` (default ``datasets/``, relative to the current directory, like
+DETECTRON2_DATASETS); see datasets/README.md for the layout and the names.
+
+Identities of several sets never collide: the training sets are numbered one after another in the
+order given, each shifted by the identities of the distinct sets before it (see
+:func:`identity_offsets`). :func:`get_num_identities` sums them, and ``MOTDatasetMapper`` adds the
+shift to every ``track_id`` using the record's ``dataset_name``. A name listed twice is the same
+people and counts once.
+"""
+
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+
+from detectron2.data import DatasetCatalog, MetadataCatalog
+
+from .mot import FRAME_SPLITS, frame_range, list_sequences, load_mot_split, scan_sequence
+
+ROOT_ENV = "LWF_DATASETS"
+DEFAULT_ROOT = "datasets"
+BENCHMARKS = ("MOT16", "MOT17", "MOT20")
+# name suffix -> (split folder, frames, ground truth required)
+BENCHMARK_SPLITS = {
+    "train": ("train", "all", True),
+    "train_half": ("train", "first_half", True),
+    "val_half": ("train", "second_half", True),
+    "test": ("test", "all", False),
+}
+# MOT17 repeats every sequence for 3 detectors; training and validation use one copy (as
+# ByteTrack), test keeps all 21 so that a submission is complete.
+MOT17_TRAIN_DETECTOR = "FRCNN"
+
+
+@dataclass(frozen=True)
+class MOTSplit:
+    """What a registered name loads."""
+
+    split_dir: str
+    frames: str = "all"
+    require_gt: bool = True
+    visibility_thresh: float = 0.0
+    detector: str | None = None
+
+
+_REGISTERED: dict[str, MOTSplit] = {}  # the sets registered here
+
+
+def datasets_root(root: str | None = None) -> str:
+    """``root``, else ``$LWF_DATASETS``, else ``datasets``."""
+    return root or os.environ.get(ROOT_ENV, DEFAULT_ROOT)
+
+
+def register_mot_split(
+    name: str,
+    split_dir: str | os.PathLike,
+    frames: str = "all",
+    require_gt: bool = True,
+    visibility_thresh: float = 0.0,
+    detector: str | None = None,
+    replace: bool = False,
+) -> None:
+    """Register a folder of MOTChallenge sequences as ``name`` (reads no file).
+
+    Registering a name again with the same arguments does nothing; with other arguments it is an
+    error unless ``replace``.
+    """
+    if frames not in FRAME_SPLITS:
+        raise ValueError(f"frames must be one of {FRAME_SPLITS}, got {frames!r}")
+    split = MOTSplit(str(split_dir), frames, require_gt, float(visibility_thresh), detector)
+    previous = _REGISTERED.get(name)
+    if previous == split:
+        return
+    if previous is not None:
+        if not replace:
+            raise ValueError(f"dataset {name!r} is already registered as {previous}, not {split}")
+        DatasetCatalog.remove(name)
+        MetadataCatalog.remove(name)
+    DatasetCatalog.register(name, partial(_load, name, split))
+    MetadataCatalog.get(name).set(
+        thing_classes=["pedestrian"], evaluator_type="mot", **asdict(split)
+    )
+    _REGISTERED[name] = split
+
+
+def register_all_mot(root: str | None = None) -> list:
+    """Register mot{16,17,20}_{train,train_half,val_half,test} under ``root`` and
+    ``mot_synth_<split>`` for every folder ``root/synthetic/<split>`` that exists now.
+
+    Names already registered by an earlier call are re-pointed to this root. Returns the names.
+    """
+    root = datasets_root(root)
+    names = []
+    for benchmark in BENCHMARKS:
+        for suffix, (folder, frames, require_gt) in BENCHMARK_SPLITS.items():
+            name = f"{benchmark.lower()}_{suffix}"
+            detector = MOT17_TRAIN_DETECTOR if benchmark == "MOT17" and require_gt else None
+            split_dir = os.path.join(root, benchmark, folder)
+            register_mot_split(name, split_dir, frames, require_gt, detector=detector, replace=True)
+            names.append(name)
+    synthetic = Path(root) / "synthetic"
+    if synthetic.is_dir():
+        for split_dir in sorted(p for p in synthetic.iterdir() if p.is_dir()):
+            name = f"mot_synth_{split_dir.name}"
+            register_mot_split(name, str(split_dir), replace=True)
+            names.append(name)
+    return names
+
+
+def _load(name: str, split: MOTSplit) -> list:
+    """The DatasetCatalog loader: records tagged with ``dataset_name``; nID goes to the metadata."""
+    records, num_ids = load_mot_split(
+        split.split_dir, split.frames, split.visibility_thresh, split.require_gt, split.detector
+    )
+    metadata = MetadataCatalog.get(name)
+    if not hasattr(metadata, "num_identities"):
+        metadata.set(num_identities=num_ids)
+    for record in records:
+        record["dataset_name"] = name
+    return records
+
+
+def _distinct(dataset_names: str | Iterable[str]) -> list:
+    names = [dataset_names] if isinstance(dataset_names, str) else list(dataset_names)
+    return list(dict.fromkeys(names))
+
+
+def _num_identities(name: str) -> int:
+    """nID of one set: from its metadata, else by loading it (which records it)."""
+    metadata = MetadataCatalog.get(name)
+    if not hasattr(metadata, "num_identities"):
+        records = DatasetCatalog.get(name)
+        if not hasattr(metadata, "num_identities"):  # a set registered outside lwf_track
+            track_ids = [a["track_id"] for r in records for a in r.get("annotations", [])]
+            metadata.set(num_identities=max(track_ids, default=-1) + 1)
+    return metadata.num_identities
+
+
+def get_num_identities(dataset_names: str | Iterable[str]) -> int:
+    """Total identities of the sets combined: the sum over distinct names (no collisions)."""
+    return sum(_num_identities(name) for name in _distinct(dataset_names))
+
+
+def identity_offsets(dataset_names: str | Iterable[str]) -> dict:
+    """``name -> shift`` added to that set's track ids when the sets are trained together.
+
+    A single set needs no shift and is not loaded.
+    """
+    names = _distinct(dataset_names)
+    offsets, total = {}, 0
+    for index, name in enumerate(names):
+        offsets[name] = total
+        if index < len(names) - 1:
+            total += _num_identities(name)
+    return offsets
+
+
+def get_sequences(dataset_name: str) -> list:
+    """The sequences of a registered set, for the evaluator (reads seqinfo.ini, not gt).
+
+    Each: ``name, dir, frame_rate, width, height, first_frame, last_frame`` (the set's frame range,
+    inclusive, to which the evaluator crops the gt) and ``has_gt``.
+    """
+    if dataset_name not in _REGISTERED:
+        raise KeyError(f"{dataset_name!r} is not a MOT set registered by lwf_track")
+    split = _REGISTERED[dataset_name]
+    sequences = []
+    for seq_dir in list_sequences(split.split_dir, split.detector):
+        sequence = scan_sequence(seq_dir)
+        first, last = frame_range(sequence.num_frames, split.frames)
+        sequences.append(
+            {
+                "name": sequence.name,
+                "dir": str(seq_dir),
+                "frame_rate": sequence.info.frame_rate,
+                "width": sequence.info.im_width,
+                "height": sequence.info.im_height,
+                "first_frame": first,
+                "last_frame": last,
+                "has_gt": sequence.gt_path.is_file(),
+            }
+        )
+    return sequences

@@ -1,0 +1,183 @@
+"""Dataset registration: names, the LWF_DATASETS root, lazy loading, identities across sets, the
+evaluator's sequence list, and the real MOT17-mini fixture."""
+
+import warnings
+from collections import Counter
+
+import numpy as np
+import pytest
+from detectron2.data import DatasetCatalog, MetadataCatalog
+
+import lwf_track.data  # noqa: F401  (registers the built-in names at import)
+from lwf_track.data.datasets import (
+    datasets_root,
+    get_num_identities,
+    get_sequences,
+    identity_offsets,
+    register_all_mot,
+    register_mot_split,
+)
+from test_mot_parsers import write_sequence
+
+BUILTIN = [
+    f"{benchmark}_{split}"
+    for benchmark in ("mot16", "mot17", "mot20")
+    for split in ("train", "train_half", "val_half", "test")
+]
+
+
+def box(frame: int, track_id: int) -> tuple:
+    return (frame, track_id, 1, 1, 5, 5, 1, 1, 1.0)
+
+
+@pytest.fixture
+def restore_builtin_root():
+    """Tests that re-point the built-in names put them back afterwards."""
+    root = datasets_root()
+    yield
+    register_all_mot(root)
+
+
+def test_builtin_names_are_registered_at_import():
+    registered = set(DatasetCatalog.list())
+    assert set(BUILTIN) <= registered
+    metadata = MetadataCatalog.get("mot16_val_half")
+    assert metadata.thing_classes == ["pedestrian"] and metadata.evaluator_type == "mot"
+    assert metadata.frames == "second_half"
+
+
+def test_env_root_is_used(tmp_path, monkeypatch, restore_builtin_root):
+    (tmp_path / "synthetic" / "unit_env").mkdir(parents=True)
+    monkeypatch.setenv("LWF_DATASETS", str(tmp_path))
+    names = register_all_mot()
+    assert "mot_synth_unit_env" in names and set(BUILTIN) <= set(names)
+    assert MetadataCatalog.get("mot17_train").split_dir == str(tmp_path / "MOT17" / "train")
+    assert MetadataCatalog.get("mot20_test").split_dir == str(tmp_path / "MOT20" / "test")
+    assert MetadataCatalog.get("mot_synth_unit_env").split_dir == str(
+        tmp_path / "synthetic" / "unit_env"
+    )
+    monkeypatch.delenv("LWF_DATASETS")
+    assert datasets_root() == "datasets"
+
+
+def test_registering_reads_no_file_and_is_idempotent(tmp_path):
+    missing = tmp_path / "not_there"
+    register_mot_split("unit_lazy", missing)
+    register_mot_split("unit_lazy", missing)  # same arguments: fine
+    with pytest.raises(ValueError, match="already registered"):
+        register_mot_split("unit_lazy", missing, frames="first_half")
+    with pytest.raises(FileNotFoundError, match="not_there"):
+        DatasetCatalog.get("unit_lazy")
+    register_mot_split("unit_lazy", tmp_path, frames="first_half", replace=True)
+    assert MetadataCatalog.get("unit_lazy").frames == "first_half"
+    with pytest.raises(ValueError, match="frames must be one of"):
+        register_mot_split("unit_bad_frames", tmp_path, frames="middle")
+
+
+def test_loading_through_dataset_catalog_records_identities(tmp_path):
+    write_sequence(tmp_path / "A", 4, gt_rows=[box(1, 1), box(3, 2), box(4, 2)])
+    write_sequence(tmp_path / "B", 4, gt_rows=[box(1, 5), box(4, 6)])
+    register_mot_split("unit_load_train", tmp_path, frames="first_half")
+    metadata = MetadataCatalog.get("unit_load_train")
+    assert not hasattr(metadata, "num_identities")  # nothing read yet
+    records = DatasetCatalog.get("unit_load_train")
+    assert [(r["sequence"], r["frame"]) for r in records] == [
+        ("A", 1),
+        ("A", 2),
+        ("B", 1),
+        ("B", 2),
+    ]
+    assert {r["dataset_name"] for r in records} == {"unit_load_train"}
+    assert metadata.num_identities == 2  # A:1 and B:5; ids 2 and 6 are in the second half
+    assert [a["track_id"] for r in records for a in r["annotations"]] == [0, 1]
+
+
+def test_combined_sets_never_share_identities(tmp_path):
+    write_sequence(tmp_path / "one" / "S", 2, gt_rows=[box(1, 1), box(2, 2)])
+    write_sequence(tmp_path / "two" / "S", 2, gt_rows=[box(1, 1), box(2, 2), box(2, 3)])
+    register_mot_split("unit_combo_one", tmp_path / "one")
+    register_mot_split("unit_combo_two", tmp_path / "two")
+    names = ["unit_combo_one", "unit_combo_two", "unit_combo_one"]
+    assert get_num_identities(names) == 5  # a name listed twice counts once
+    assert get_num_identities("unit_combo_two") == 3
+    offsets = identity_offsets(names)
+    assert offsets == {"unit_combo_one": 0, "unit_combo_two": 2}
+    global_ids = {
+        a["track_id"] + offsets[r["dataset_name"]]
+        for name in ("unit_combo_one", "unit_combo_two")
+        for r in DatasetCatalog.get(name)
+        for a in r["annotations"]
+    }
+    assert global_ids == set(range(5))
+
+
+def test_single_set_needs_no_loading_for_offsets():
+    assert identity_offsets(("unit_never_registered",)) == {"unit_never_registered": 0}
+
+
+def test_get_sequences_gives_the_split_frame_range(tmp_path):
+    write_sequence(tmp_path / "S1", 7, gt_rows=[box(1, 1)], fps=25, width=80, height=60)
+    write_sequence(tmp_path / "S2", 4)  # no gt
+    register_mot_split("unit_seqs_val", tmp_path, frames="second_half", require_gt=False)
+    sequences = get_sequences("unit_seqs_val")
+    assert sequences[0] == {
+        "name": "S1",
+        "dir": str(tmp_path / "S1"),
+        "frame_rate": 25,
+        "width": 80,
+        "height": 60,
+        "first_frame": 4,
+        "last_frame": 7,
+        "has_gt": True,
+    }
+    assert (sequences[1]["first_frame"], sequences[1]["last_frame"]) == (3, 4)
+    assert sequences[1]["has_gt"] is False
+    with pytest.raises(KeyError, match="not a MOT set registered"):
+        get_sequences("unit_unknown")
+
+
+def test_mot17_train_sets_use_one_detector_copy(tmp_path, restore_builtin_root):
+    for name in ("MOT17-02-DPM", "MOT17-02-FRCNN", "MOT17-02-SDP"):
+        write_sequence(tmp_path / "MOT17" / "train" / name, 2, gt_rows=[box(1, 1), box(2, 1)])
+        write_sequence(tmp_path / "MOT17" / "test" / name.replace("02", "01"), 2)
+    register_all_mot(str(tmp_path))
+    assert {r["sequence"] for r in DatasetCatalog.get("mot17_train")} == {"MOT17-02-FRCNN"}
+    assert get_num_identities("mot17_train_half") == 1
+    test_sequences = {r["sequence"] for r in DatasetCatalog.get("mot17_test")}
+    assert len(test_sequences) == 3
+
+
+def gt_box_counts(seq_dir) -> Counter:
+    """Class-1, flag-1 rows per (sequence, frame), read independently of the loader."""
+    gt = np.loadtxt(seq_dir / "gt" / "gt.txt", delimiter=",", ndmin=2)
+    kept = gt[(gt[:, 7] == 1) & (gt[:, 6] == 1)]
+    return Counter((seq_dir.name, int(f)) for f in kept[:, 0])
+
+
+def test_real_mot17_mini_loads_as_mot17_train(shared_data, tmp_path, restore_builtin_root):
+    mini = shared_data / "MOT17-mini"
+    (tmp_path / "MOT17").symlink_to(mini, target_is_directory=True)
+    register_all_mot(str(tmp_path))
+    with pytest.warns(UserWarning) as caught:
+        records = DatasetCatalog.get("mot17_train")
+    messages = [str(w.message) for w in caught]
+    assert sum("seqLength is" in m for m in messages) == 7
+    assert any("MOT17-09-FRCNN" in m and "seqLength is 525 but" in m for m in messages)
+    sequence_dirs = sorted((mini / "train").iterdir())
+    assert len(sequence_dirs) == 7
+    assert {r["sequence"] for r in records} == {d.name for d in sequence_dirs}
+    assert len(records) == 39
+    expected = Counter()
+    for seq_dir in sequence_dirs:
+        expected.update(gt_box_counts(seq_dir))
+    counts = {(r["sequence"], r["frame"]): len(r["annotations"]) for r in records}
+    assert counts == {key: expected.get(key, 0) for key in counts}
+    assert sum(counts.values()) == sum(expected.values())
+    track_ids = sorted({a["track_id"] for r in records for a in r["annotations"]})
+    assert track_ids == list(range(len(track_ids)))
+    assert MetadataCatalog.get("mot17_train").num_identities == len(track_ids)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sequences = {s["name"]: s for s in get_sequences("mot17_val_half")}
+    mot17_05 = sequences["MOT17-05-FRCNN"]  # 6 images: frames 4..6 validate
+    assert (mot17_05["first_frame"], mot17_05["last_frame"], mot17_05["frame_rate"]) == (4, 6, 14)
