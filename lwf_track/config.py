@@ -101,6 +101,8 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.EMBED_MATCH_THRESH = 0.4
     # Stage 1: weight lambda of the embedding cosine distance vs the Mahalanobis motion cost.
     cfg.TRACKER.EMBED_WEIGHT = 0.98
+    # Stage 1: chi-square probability p whose quantile (4 dof) gates by Mahalanobis distance.
+    cfg.TRACKER.GATING_CONFIDENCE = 0.95
     # Stage 2: max IoU distance (1 - IoU) for tracked tracks vs remaining high detections.
     cfg.TRACKER.IOU_MATCH_THRESH = 0.5
     # Stage 3 (BYTE): max IoU distance for tracked tracks vs low-score detections.

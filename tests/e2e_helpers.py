@@ -43,15 +43,19 @@ def make_synthetic_root(root: Path, frames: int = 8) -> Path:
 
 def run_command(args, data_root: Path, timeout: int = 300, check: bool = True):
     env = dict(os.environ, LWF_DATASETS=str(data_root), OMP_NUM_THREADS="2")
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, *map(str, args)],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
-        check=check,
     )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr[-4000:]}"
+        )
+    return result
 
 
 def train_command(output_dir: Path, flags=(), opts=()):

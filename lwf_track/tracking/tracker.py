@@ -1,0 +1,325 @@
+"""Online tracker: Kalman motion + Re-ID appearance + IoU, with BYTE's low-score stage.
+
+Each frame (DESIGN.md section 7): Kalman predict; 1) confirmed (tracked + lost) tracks vs high
+detections by embedding distance fused with Mahalanobis motion; 2) remaining tracked tracks vs
+remaining high detections by IoU; 3) remaining tracked tracks vs low detections by IoU (BYTE);
+4) unconfirmed tracks vs remaining high detections by IoU; 5) births; 6) deaths.
+
+Without ``pred_embeddings`` (or for a track that never saw one) stage 1 cannot compare
+appearance: those tracks, lost ones included, go straight to the IoU stage 2, which makes the
+tracker ByteTrack (its first association is IoU over tracked + lost tracks).
+"""
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from detectron2.config import configurable
+from detectron2.structures import Boxes, Instances
+
+from .kalman_filter import KalmanFilter, chi2_gating_threshold, xyxy_to_xyah
+from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment
+from .track import Track, TrackState, smooth_embedding
+
+MOTRow = Tuple[int, int, float, float, float, float, float]
+
+
+@dataclass(frozen=True)
+class _Detections:
+    """One frame's detections as CPU float64 arrays (a copy: the caller's tensors stay as is)."""
+
+    boxes: np.ndarray  # (N, 4) XYXY, absolute pixels
+    scores: np.ndarray  # (N,)
+    embeddings: Optional[np.ndarray]  # (N, D); None when the detector gives no Re-ID output
+
+    @classmethod
+    def from_instances(cls, instances: Instances) -> "_Detections":
+        def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+            return tensor.detach().cpu().numpy().astype(np.float64)
+
+        embeddings = None
+        if instances.has("pred_embeddings"):
+            embeddings = to_numpy(instances.pred_embeddings)
+        boxes = to_numpy(instances.pred_boxes.tensor).reshape(-1, 4)
+        return cls(boxes, to_numpy(instances.scores), embeddings)
+
+
+class OnlineTracker:
+    """Associates per-frame detections into identities; one instance per sequence.
+
+    ``update`` takes detectron2 ``Instances`` (``pred_boxes``, ``scores``, optional
+    ``pred_embeddings``) and returns new ``Instances`` of the tracks matched in that frame:
+    ``pred_boxes`` is the matched *detection* box (not the Kalman-filtered one; the detection
+    box scores better MOTA), ``scores`` its score, ``track_ids`` int64 ids starting at 1.
+    ``TRACKER.MIN_BOX_AREA`` is not applied here: :func:`tracks_to_mot_rows` applies it when
+    results are written, so the tracker itself keeps following small boxes.
+    """
+
+    @configurable
+    def __init__(
+        self,
+        *,
+        high_score_thresh: float,
+        low_score_thresh: float,
+        birth_thresh: float,
+        embed_match_thresh: float,
+        embed_weight: float,
+        gating_confidence: float,
+        iou_match_thresh: float,
+        low_iou_match_thresh: float,
+        unconfirmed_match_thresh: float,
+        track_buffer: int,
+        embed_momentum: float,
+        frame_rate: float = 30,
+    ):
+        """
+        Args:
+            high_score_thresh, low_score_thresh: detections scoring >= high take part in every
+                stage; low <= score < high only in BYTE's stage 3; below low are ignored.
+            birth_thresh: an unmatched high detection starts a track only if score >= this.
+            embed_match_thresh, embed_weight: stage 1 max fused cost and the weight of the
+                cosine distance against the Mahalanobis distance.
+            gating_confidence: chi-square probability whose quantile gates stage 1 by motion.
+            iou_match_thresh, low_iou_match_thresh, unconfirmed_match_thresh: max ``1 - IoU``
+                in stages 2, 3 and 4.
+            track_buffer: frames (at 30 fps) a lost track is kept; scaled by ``frame_rate``.
+            embed_momentum: momentum of the track embedding EMA.
+            frame_rate: frames per second of the sequence.
+        """
+        if not 0.0 <= low_score_thresh <= high_score_thresh:
+            raise ValueError(f"need 0 <= low ({low_score_thresh}) <= high ({high_score_thresh})")
+        if not (0.0 <= embed_weight <= 1.0 and 0.0 <= embed_momentum <= 1.0):
+            raise ValueError("embed_weight and embed_momentum must be in [0, 1]")
+        if not 0.0 < gating_confidence < 1.0:
+            raise ValueError(f"gating_confidence must be in (0, 1), got {gating_confidence}")
+        if frame_rate <= 0 or track_buffer < 0:
+            raise ValueError("need frame_rate > 0 and track_buffer >= 0")
+        self.high_score_thresh = high_score_thresh
+        self.low_score_thresh = low_score_thresh
+        self.birth_thresh = birth_thresh
+        self.embed_match_thresh = embed_match_thresh
+        self.embed_weight = embed_weight
+        self.iou_match_thresh = iou_match_thresh
+        self.low_iou_match_thresh = low_iou_match_thresh
+        self.unconfirmed_match_thresh = unconfirmed_match_thresh
+        self.embed_momentum = embed_momentum
+        self.max_lost_frames = int(track_buffer * frame_rate / 30.0)
+        self.motion_gate = chi2_gating_threshold(gating_confidence)
+        self._kalman = KalmanFilter()
+        self._tracks: List[Track] = []  # unconfirmed, tracked and lost; removed ones are dropped
+        self._frame_id = 0
+        self._last_track_id = 0
+
+    @classmethod
+    def from_config(cls, cfg, frame_rate: float = 30):
+        tracker = cfg.TRACKER
+        return {
+            "high_score_thresh": tracker.HIGH_SCORE_THRESH,
+            "low_score_thresh": tracker.LOW_SCORE_THRESH,
+            "birth_thresh": tracker.BIRTH_THRESH,
+            "embed_match_thresh": tracker.EMBED_MATCH_THRESH,
+            "embed_weight": tracker.EMBED_WEIGHT,
+            "gating_confidence": tracker.GATING_CONFIDENCE,
+            "iou_match_thresh": tracker.IOU_MATCH_THRESH,
+            "low_iou_match_thresh": tracker.LOW_IOU_MATCH_THRESH,
+            "unconfirmed_match_thresh": tracker.UNCONFIRMED_MATCH_THRESH,
+            "track_buffer": tracker.TRACK_BUFFER,
+            "embed_momentum": tracker.EMBED_MOMENTUM,
+            "frame_rate": frame_rate,
+        }
+
+    @property
+    def tracks(self) -> Tuple[Track, ...]:
+        """Every live track (unconfirmed, tracked, lost), for inspection."""
+        return tuple(self._tracks)
+
+    def update(self, instances: Instances) -> Instances:
+        """Advance one frame; ``instances`` is read, never modified."""
+        self._frame_id += 1
+        detections = _Detections.from_instances(instances)
+        scores = detections.scores
+        high = np.flatnonzero(scores >= self.high_score_thresh)
+        low = np.flatnonzero((scores >= self.low_score_thresh) & (scores < self.high_score_thresh))
+        self._predict_tracks()
+
+        unconfirmed = [t for t in self._tracks if not t.is_confirmed]
+        confirmed = [t for t in self._tracks if t.is_confirmed]
+        can_compare = detections.embeddings is not None
+        by_appearance = [t for t in confirmed if can_compare and t.embedding is not None]
+        by_iou_only = [t for t in confirmed if not (can_compare and t.embedding is not None)]
+
+        left, high = self._match_by_appearance(by_appearance, detections, high)
+        left, high = self._match_by_iou(_tracked(left) + by_iou_only, detections, high)
+        unmatched_tracked = self._match_low_scores(_tracked(left), detections, low)
+        unmatched_unconfirmed, high = self._match_unconfirmed(unconfirmed, detections, high)
+        self._start_tracks(detections, high)
+        self._retire_tracks(unmatched_tracked, unmatched_unconfirmed)
+        return self._active_tracks(instances.image_size)
+
+    def _predict_tracks(self) -> None:
+        """Kalman predict for every track. A lost track's height velocity is zeroed first (as in
+        FairMOT / ByteTrack) so an unseen box does not keep growing or shrinking."""
+        if not self._tracks:
+            return
+        means = np.stack([t.mean for t in self._tracks])
+        lost = np.array([t.state is TrackState.LOST for t in self._tracks])
+        means[lost, 7] = 0.0
+        covariances = np.stack([t.covariance for t in self._tracks])
+        means, covariances = self._kalman.multi_predict(means, covariances)
+        for track, mean, covariance in zip(self._tracks, means, covariances):
+            track.mean, track.covariance = mean, covariance
+
+    def _match_by_appearance(
+        self, tracks: List[Track], detections: _Detections, indices: np.ndarray
+    ) -> Tuple[List[Track], np.ndarray]:
+        """Stage 1: embedding cosine distance, gated and fused with the Mahalanobis distance."""
+        if not tracks or indices.size == 0:
+            return tracks, indices
+        appearance = embedding_distance(
+            np.stack([t.embedding for t in tracks]), detections.embeddings[indices]
+        )
+        measurements = xyxy_to_xyah(detections.boxes[indices])
+        motion = np.stack(
+            [self._kalman.gating_distance(t.mean, t.covariance, measurements) for t in tracks]
+        )
+        cost = fuse_motion(appearance, motion, self.embed_weight, self.motion_gate)
+        return self._assign(tracks, detections, indices, cost, self.embed_match_thresh)
+
+    def _match_by_iou(
+        self, tracks: List[Track], detections: _Detections, indices: np.ndarray
+    ) -> Tuple[List[Track], np.ndarray]:
+        """Stage 2: IoU of the predicted box, for tracks whose appearance did not match (fast
+        motion, occluded embedding) or cannot be compared."""
+        cost = iou_distance(_predicted_boxes(tracks), detections.boxes[indices])
+        return self._assign(tracks, detections, indices, cost, self.iou_match_thresh)
+
+    def _match_low_scores(
+        self, tracks: List[Track], detections: _Detections, indices: np.ndarray
+    ) -> List[Track]:
+        """Stage 3 (BYTE): low-score detections are mostly occluded people, so they only extend
+        tracks already followed, by IoU. Their embeddings are not averaged into the track (an
+        occluded crop mostly shows the occluder). Returns the tracked tracks still unmatched."""
+        cost = iou_distance(_predicted_boxes(tracks), detections.boxes[indices])
+        left, _ = self._assign(
+            tracks, detections, indices, cost, self.low_iou_match_thresh, keep_embedding=False
+        )
+        return left
+
+    def _match_unconfirmed(
+        self, tracks: List[Track], detections: _Detections, indices: np.ndarray
+    ) -> Tuple[List[Track], np.ndarray]:
+        """Stage 4: a track born last frame is confirmed by an IoU match now."""
+        cost = iou_distance(_predicted_boxes(tracks), detections.boxes[indices])
+        return self._assign(tracks, detections, indices, cost, self.unconfirmed_match_thresh)
+
+    def _assign(
+        self,
+        tracks: List[Track],
+        detections: _Detections,
+        indices: np.ndarray,
+        cost: np.ndarray,
+        thresh: float,
+        keep_embedding: bool = True,
+    ) -> Tuple[List[Track], np.ndarray]:
+        """Hungarian matching on ``cost`` (tracks x ``indices``); matched tracks take their
+        detection. Returns the unmatched tracks and detection indices."""
+        matches, unmatched_tracks, unmatched_detections = linear_assignment(cost, thresh)
+        for row, col in matches:
+            self._record_match(tracks[row], detections, indices[col], keep_embedding)
+        return [tracks[i] for i in unmatched_tracks], indices[unmatched_detections]
+
+    def _record_match(
+        self, track: Track, detections: _Detections, index: int, keep_embedding: bool
+    ) -> None:
+        """Kalman update with the detection; a track's first match after birth confirms it and
+        gives it the next id."""
+        box = detections.boxes[index].copy()
+        mean, covariance = self._kalman.update(track.mean, track.covariance, xyxy_to_xyah(box)[0])
+        embedding = None
+        if keep_embedding and detections.embeddings is not None:
+            embedding = detections.embeddings[index]
+        score = float(detections.scores[index])
+        track.record_match(
+            mean, covariance, box, score, embedding, self.embed_momentum, self._frame_id
+        )
+        if track.track_id is None:
+            track.track_id = self._next_track_id()
+
+    def _start_tracks(self, detections: _Detections, indices: np.ndarray) -> None:
+        """Stage 5: unmatched high detections above ``birth_thresh`` start unconfirmed tracks;
+        on a sequence's first frame there is no history to confirm against, so they are
+        confirmed at once (ByteTrack, FairMOT)."""
+        first_frame = self._frame_id == 1
+        for index in indices[detections.scores[indices] >= self.birth_thresh]:
+            box = detections.boxes[index].copy()
+            mean, covariance = self._kalman.initiate(xyxy_to_xyah(box)[0])
+            embedding = None
+            if detections.embeddings is not None:
+                embedding = smooth_embedding(
+                    None, detections.embeddings[index], self.embed_momentum
+                )
+            track = Track(
+                mean=mean,
+                covariance=covariance,
+                box=box,
+                score=float(detections.scores[index]),
+                embedding=embedding,
+                state=TrackState.TRACKED if first_frame else TrackState.UNCONFIRMED,
+                last_matched_frame=self._frame_id,
+                track_id=self._next_track_id() if first_frame else None,
+            )
+            self._tracks.append(track)
+
+    def _retire_tracks(
+        self, unmatched_tracked: Sequence[Track], unmatched_unconfirmed: Sequence[Track]
+    ) -> None:
+        """Stage 6: unmatched tracked tracks become lost; unmatched unconfirmed tracks and
+        tracks lost for more than the buffer are dropped, so memory stays bounded."""
+        for track in unmatched_tracked:
+            track.mark_lost()
+        dropped = set(unmatched_unconfirmed)
+        self._tracks = [
+            t
+            for t in self._tracks
+            if t not in dropped and t.frames_since_match(self._frame_id) <= self.max_lost_frames
+        ]
+
+    def _active_tracks(self, image_size: Tuple[int, int]) -> Instances:
+        active = sorted(
+            (t for t in self._tracks if t.state is TrackState.TRACKED), key=lambda t: t.track_id
+        )
+        result = Instances(image_size)
+        boxes = np.array([t.box for t in active], dtype=np.float32).reshape(-1, 4)
+        result.pred_boxes = Boxes(torch.from_numpy(boxes))
+        result.scores = torch.tensor([t.score for t in active], dtype=torch.float32)
+        result.track_ids = torch.tensor([t.track_id for t in active], dtype=torch.int64)
+        return result
+
+    def _next_track_id(self) -> int:
+        self._last_track_id += 1
+        return self._last_track_id
+
+
+def _tracked(tracks: Sequence[Track]) -> List[Track]:
+    return [t for t in tracks if t.state is TrackState.TRACKED]
+
+
+def _predicted_boxes(tracks: Sequence[Track]) -> np.ndarray:
+    return np.array([t.predicted_box() for t in tracks], dtype=np.float64).reshape(-1, 4)
+
+
+def tracks_to_mot_rows(frame_id: int, instances: Instances, min_box_area: float) -> List[MOTRow]:
+    """MOTChallenge rows ``(frame, id, x, y, w, h, score)`` of a tracker output; boxes with
+    ``w * h < min_box_area`` are left out (``TRACKER.MIN_BOX_AREA``)."""
+    boxes = instances.pred_boxes.tensor.detach().cpu().numpy().astype(np.float64)
+    scores = instances.scores.detach().cpu().numpy().astype(np.float64)
+    track_ids = instances.track_ids.detach().cpu().numpy()
+    rows = []
+    for (x1, y1, x2, y2), score, track_id in zip(boxes, scores, track_ids):
+        width, height = x2 - x1, y2 - y1
+        if width * height >= min_box_area:
+            box = (float(x1), float(y1), float(width), float(height))
+            rows.append((int(frame_id), int(track_id), *box, float(score)))
+    return rows

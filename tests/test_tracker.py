@@ -1,0 +1,342 @@
+"""Online tracker, its Kalman filter and its matching functions, on hand-written frames."""
+
+import numpy as np
+import pytest
+import torch
+
+from detectron2.config import get_cfg
+from detectron2.structures import Boxes, Instances
+
+from lwf_track import add_lwf_config
+from lwf_track.tracking import (
+    KalmanFilter,
+    OnlineTracker,
+    TrackState,
+    chi2_gating_threshold,
+    embedding_distance,
+    fuse_motion,
+    iou_distance,
+    linear_assignment,
+    tracks_to_mot_rows,
+)
+from lwf_track.tracking.kalman_filter import xyah_to_xyxy, xyxy_to_xyah
+
+IMAGE_SIZE = (480, 640)
+EMBED_DIM = 16
+
+
+def tracker_cfg():
+    cfg = get_cfg()
+    add_lwf_config(cfg)
+    return cfg
+
+
+def make_tracker(frame_rate=30):
+    return OnlineTracker(tracker_cfg(), frame_rate=frame_rate)
+
+
+def unit(vector):
+    vector = np.asarray(vector, dtype=np.float64)
+    return vector / np.linalg.norm(vector)
+
+
+def appearance(seed):
+    return unit(np.random.default_rng(seed).normal(size=EMBED_DIM))
+
+
+def frame(boxes, scores, embeddings=None):
+    """Detections of one frame; ``embeddings=None`` leaves out the pred_embeddings field."""
+    instances = Instances(IMAGE_SIZE)
+    instances.pred_boxes = Boxes(torch.tensor(np.reshape(boxes, (-1, 4)), dtype=torch.float32))
+    instances.scores = torch.tensor(scores, dtype=torch.float32)
+    if embeddings is not None:
+        embeddings = np.reshape(embeddings, (-1, EMBED_DIM))
+        instances.pred_embeddings = torch.tensor(embeddings, dtype=torch.float32)
+    return instances
+
+
+def empty_frame(with_embeddings):
+    return frame(np.zeros((0, 4)), [], np.zeros((0, EMBED_DIM)) if with_embeddings else None)
+
+
+def walker_box(t, x0=100.0, speed=4.0):
+    """A 40x100 person walking right at constant speed: its box at frame t."""
+    x = x0 + speed * t
+    return [x, 150.0, x + 40.0, 250.0]
+
+
+def ids(output):
+    return output.track_ids.tolist()
+
+
+# ----------------------------------------------------------------------------------- matching
+
+
+def test_iou_distance_on_known_boxes():
+    a = [[0, 0, 10, 10], [0, 0, 0, 0]]
+    b = [[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]]
+    expected = [[0.0, 1 - 50 / 150, 1.0], [1.0, 1.0, 1.0]]
+    np.testing.assert_allclose(iou_distance(a, b), expected)
+    assert iou_distance(np.zeros((0, 4)), b).shape == (0, 3)
+    assert iou_distance(a, np.zeros((0, 4))).shape == (2, 0)
+
+
+def test_embedding_distance_is_cosine_and_scale_free():
+    a = np.array([[1.0, 0.0], [0.0, 2.0]])
+    b = np.array([[3.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    np.testing.assert_allclose(embedding_distance(a, b), [[0, 1, 2], [1, 0, 1]], atol=1e-12)
+    assert embedding_distance(np.zeros((0, 2)), b).shape == (0, 3)
+    assert embedding_distance(a, np.zeros((0, 2))).shape == (2, 0)
+
+
+def test_fuse_motion_weights_and_gates_without_touching_inputs():
+    appearance_cost = np.array([[0.1, 0.2]])
+    motion = np.array([[1.0, 20.0]])
+    before = appearance_cost.copy(), motion.copy()
+    fused = fuse_motion(appearance_cost, motion, embed_weight=0.9, gate_threshold=9.49)
+    np.testing.assert_allclose(fused, [[0.9 * 0.1 + 0.1 * 1.0, np.inf]])
+    np.testing.assert_array_equal(appearance_cost, before[0])
+    np.testing.assert_array_equal(motion, before[1])
+
+
+def test_linear_assignment_respects_thresh():
+    cost = np.array([[0.1, 0.9, np.inf], [0.8, 0.2, 0.95], [0.7, 0.6, 0.55]])
+    original = cost.copy()
+    matches, unmatched_rows, unmatched_cols = linear_assignment(cost, thresh=0.5)
+    assert sorted(map(tuple, matches.tolist())) == [(0, 0), (1, 1)]
+    assert unmatched_rows.tolist() == [2] and unmatched_cols.tolist() == [2]
+    np.testing.assert_array_equal(cost, original)
+    matches, _, _ = linear_assignment(cost, thresh=0.6)
+    assert sorted(map(tuple, matches.tolist())) == [(0, 0), (1, 1), (2, 2)]
+    matches, unmatched_rows, unmatched_cols = linear_assignment(cost, thresh=0.05)
+    assert len(matches) == 0 and len(unmatched_rows) == 3 and len(unmatched_cols) == 3
+
+
+def test_linear_assignment_empty_inputs():
+    matches, unmatched_rows, unmatched_cols = linear_assignment(np.zeros((0, 3)), 0.5)
+    assert matches.shape == (0, 2) and unmatched_rows.size == 0
+    assert unmatched_cols.tolist() == [0, 1, 2]
+    matches, unmatched_rows, unmatched_cols = linear_assignment(np.zeros((2, 0)), 0.5)
+    assert matches.shape == (0, 2) and unmatched_rows.tolist() == [0, 1]
+    assert unmatched_cols.size == 0
+
+
+# ------------------------------------------------------------------------------ Kalman filter
+
+
+def test_chi2_gating_threshold_matches_deepsort_table():
+    assert chi2_gating_threshold(0.95, 4) == pytest.approx(9.4877, abs=1e-4)
+    assert chi2_gating_threshold(0.95, 2) == pytest.approx(5.9915, abs=1e-4)
+
+
+def test_box_conversions_round_trip():
+    boxes = np.array([[10.0, 20.0, 50.0, 120.0], [0.0, 0.0, 30.0, 60.0]])
+    np.testing.assert_allclose(xyxy_to_xyah(boxes)[0], [30.0, 70.0, 0.4, 100.0])
+    np.testing.assert_allclose(xyah_to_xyxy(xyxy_to_xyah(boxes)), boxes)
+
+
+def test_kalman_converges_on_constant_velocity_target():
+    rng = np.random.default_rng(0)
+    kalman = KalmanFilter()
+
+    def truth(t):
+        return np.array([100.0 + 3.0 * t, 200.0 - 2.0 * t, 0.5, 100.0])
+
+    mean, covariance = kalman.initiate(truth(0))
+    for t in range(1, 40):
+        mean, covariance = kalman.predict(mean, covariance)
+        measured = truth(t) + rng.normal(scale=[1.0, 1.0, 0.005, 1.0])
+        mean, covariance = kalman.update(mean, covariance, measured)
+    np.testing.assert_allclose(mean[4:6], [3.0, -2.0], atol=0.3)
+    assert np.all(np.abs(mean[:4] - truth(39)) <= [2.0, 2.0, 0.02, 2.0])
+
+    predicted_mean, predicted_cov = kalman.predict(mean, covariance)
+    distances = kalman.gating_distance(predicted_mean, predicted_cov, [truth(40), truth(40) + 60])
+    gate = chi2_gating_threshold(0.95)
+    assert distances[0] < 1.0 < gate < distances[1]
+
+
+def test_kalman_multi_predict_equals_predict_and_keeps_inputs():
+    kalman = KalmanFilter()
+    states = [kalman.initiate(np.array([50.0 * i, 80.0, 0.4, 90.0 + i])) for i in range(3)]
+    means = np.stack([m for m, _ in states])
+    covariances = np.stack([c for _, c in states])
+    means_before, covariances_before = means.copy(), covariances.copy()
+    batch_means, batch_covs = kalman.multi_predict(means, covariances)
+    for i, (mean, covariance) in enumerate(states):
+        single_mean, single_cov = kalman.predict(mean, covariance)
+        np.testing.assert_allclose(batch_means[i], single_mean)
+        np.testing.assert_allclose(batch_covs[i], single_cov)
+    np.testing.assert_array_equal(means, means_before)
+    np.testing.assert_array_equal(covariances, covariances_before)
+
+
+# ------------------------------------------------------------------------------------ tracker
+
+
+def test_config_and_keyword_construction_agree():
+    cfg = tracker_cfg()
+    from_cfg = OnlineTracker(cfg, frame_rate=25)
+    explicit = OnlineTracker(**OnlineTracker.from_config(cfg, frame_rate=25))
+    assert from_cfg.max_lost_frames == explicit.max_lost_frames == 25
+    assert from_cfg.motion_gate == pytest.approx(9.4877, abs=1e-4)
+    with pytest.raises(ValueError):
+        OnlineTracker(**{**OnlineTracker.from_config(cfg), "low_score_thresh": 0.9})
+
+
+def test_identity_survives_full_occlusion():
+    tracker = make_tracker()
+    person = appearance(1)
+    seen = []
+    for t in range(1, 21):
+        if 9 <= t <= 13:  # fully occluded: no detection at all for 5 frames
+            assert len(tracker.update(empty_frame(with_embeddings=True))) == 0
+            continue
+        seen.append(ids(tracker.update(frame([walker_box(t)], [0.9], [person]))))
+    assert seen == [[1]] * 15
+    assert len(tracker.tracks) == 1
+
+
+def test_stranger_at_the_predicted_place_does_not_take_a_lost_id():
+    """A lost track is only recovered by appearance (stage 1): a detection whose embedding is far
+    from the track's starts a new identity even at the predicted position. (While a track is
+    still *tracked*, the IoU stage 2 would give it the id, as in FairMOT.)"""
+    tracker = make_tracker()
+    person, stranger = appearance(1), appearance(2)
+    for t in range(1, 9):
+        tracker.update(frame([walker_box(t)], [0.9], [person]))
+    for t in range(9, 12):
+        tracker.update(empty_frame(with_embeddings=True))
+    assert len(tracker.update(frame([walker_box(12)], [0.9], [stranger]))) == 0  # unconfirmed
+    assert ids(tracker.update(frame([walker_box(13)], [0.9], [stranger]))) == [2]
+    states = sorted((t.track_id, t.state) for t in tracker.tracks)
+    assert states == [(1, TrackState.LOST), (2, TrackState.TRACKED)]
+
+
+def test_without_embeddings_lost_tracks_are_recovered_by_iou():
+    tracker = make_tracker()
+    for t in range(1, 9):
+        assert ids(tracker.update(frame([walker_box(t)], [0.9]))) == [1]
+    for t in range(9, 12):
+        tracker.update(empty_frame(with_embeddings=False))
+    assert ids(tracker.update(frame([walker_box(12)], [0.9]))) == [1]
+
+
+def test_byte_keeps_a_track_through_a_low_score_frame():
+    tracker = make_tracker()
+    person = appearance(3)
+    for t in range(1, 6):
+        tracker.update(frame([walker_box(t)], [0.9], [person]))
+    low = tracker.update(frame([walker_box(6)], [0.3], [appearance(4)]))  # low band: BYTE only
+    assert ids(low) == [1]
+    assert low.scores.tolist() == [pytest.approx(0.3)]
+    assert [t.state for t in tracker.tracks] == [TrackState.TRACKED]
+    assert ids(tracker.update(frame([walker_box(7)], [0.9], [person]))) == [1]
+
+
+def test_below_the_low_band_a_track_is_lost():
+    tracker = make_tracker()
+    for t in range(1, 4):
+        tracker.update(frame([walker_box(t)], [0.9]))
+    assert len(tracker.update(frame([walker_box(4)], [0.05]))) == 0
+    assert [t.state for t in tracker.tracks] == [TrackState.LOST]
+
+
+def test_births_need_the_birth_threshold():
+    cfg = tracker_cfg().TRACKER
+    between = (cfg.HIGH_SCORE_THRESH + cfg.BIRTH_THRESH) / 2
+    tracker = make_tracker()
+    for t in range(1, 6):
+        assert len(tracker.update(frame([walker_box(t)], [between], [appearance(5)]))) == 0
+    assert tracker.tracks == ()
+    # Above the threshold, after the first frame: unconfirmed first, an id on the second match.
+    assert len(tracker.update(frame([walker_box(6)], [0.9], [appearance(5)]))) == 0
+    assert ids(tracker.update(frame([walker_box(7)], [0.9], [appearance(5)]))) == [1]
+
+
+@pytest.mark.parametrize("frame_rate, buffer_frames", [(30, 30), (15, 15)])
+def test_lost_tracks_die_after_the_buffer_scaled_by_frame_rate(frame_rate, buffer_frames):
+    tracker = make_tracker(frame_rate=frame_rate)
+    last_seen = 3
+    for t in range(1, last_seen + 1):
+        tracker.update(frame([walker_box(t)], [0.9], [appearance(6)]))
+    for t in range(last_seen + 1, last_seen + buffer_frames + 1):
+        tracker.update(empty_frame(with_embeddings=True))
+    assert [t.state for t in tracker.tracks] == [TrackState.LOST]
+    tracker.update(empty_frame(with_embeddings=True))
+    assert tracker.tracks == ()
+
+
+def test_each_tracker_counts_ids_from_one():
+    first, second = make_tracker(), make_tracker()
+    boxes = [walker_box(1, x0=0), walker_box(1, x0=300)]
+    assert ids(first.update(frame(boxes, [0.9, 0.8], [appearance(7), appearance(8)]))) == [1, 2]
+    assert ids(second.update(frame(boxes[:1], [0.9], [appearance(7)]))) == [1]
+    newcomer = [100.0, 300.0, 140.0, 400.0]
+    embeddings = [appearance(7), appearance(8), appearance(9)]
+    first.update(frame(boxes + [newcomer], [0.9, 0.8, 0.9], embeddings))
+    assert ids(first.update(frame(boxes + [newcomer], [0.9, 0.8, 0.9], embeddings))) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("with_embeddings", [True, False])
+def test_empty_frames_and_empty_sequences(with_embeddings):
+    tracker = make_tracker()
+    for _ in range(5):
+        output = tracker.update(empty_frame(with_embeddings))
+        assert output.image_size == IMAGE_SIZE
+        assert output.pred_boxes.tensor.shape == (0, 4) and output.scores.shape == (0,)
+        assert output.track_ids.dtype == torch.int64 and output.track_ids.shape == (0,)
+    embeddings = [appearance(10)] if with_embeddings else None
+    for t in range(6, 9):
+        assert ids(tracker.update(frame([walker_box(t)], [0.9], embeddings))) in ([], [1])
+    assert ids(tracker.update(empty_frame(with_embeddings))) == []
+
+
+def test_input_is_not_modified_and_output_is_the_detection_box():
+    tracker = make_tracker()
+    for t in range(1, 6):
+        detections = frame(
+            [walker_box(t), walker_box(t, x0=400)], [0.9, 0.3], [appearance(11), appearance(12)]
+        )
+        before = {name: value.clone() for name, value in detections.get_fields().items()}
+        before["pred_boxes"] = detections.pred_boxes.tensor.clone()
+        output = tracker.update(detections)
+        assert output is not detections and set(detections.get_fields()) == set(before)
+        assert torch.equal(detections.pred_boxes.tensor, before["pred_boxes"])
+        assert torch.equal(detections.scores, before["scores"])
+        assert torch.equal(detections.pred_embeddings, before["pred_embeddings"])
+        assert torch.equal(output.pred_boxes.tensor, before["pred_boxes"][:1])
+
+
+def person_box(person, age):
+    """Person ``person`` walks diagonally from one of four corners of a grid; no two overlap."""
+    x = 20.0 + 120 * (person % 4) + 3 * age
+    y = 30.0 + 80 * (person % 4)
+    return [x, y, x + 40.0, y + 100.0]
+
+
+def test_memory_stays_bounded_over_a_long_sequence():
+    """2000 frames, a person entering every 10 frames and walking out after 40: the tracker must
+    keep only live and recently lost tracks."""
+    tracker = make_tracker()
+    rng = np.random.default_rng(0)
+    largest, seen_ids = 0, set()
+    for t in range(1, 2001):
+        people = range(max(0, (t - 40) // 10 + 1), t // 10 + 1)
+        boxes = [person_box(p, age=t - 10 * p) for p in people]
+        boxes = np.reshape(boxes, (-1, 4)) + rng.normal(scale=0.5, size=(len(boxes), 4))
+        embeddings = [appearance(p) for p in people]
+        seen_ids.update(ids(tracker.update(frame(boxes, [0.9] * len(boxes), embeddings))))
+        largest = max(largest, len(tracker.tracks))
+    assert largest <= 12
+    assert len(seen_ids) >= 190 and seen_ids == set(range(1, len(seen_ids) + 1))
+
+
+def test_tracks_to_mot_rows_filters_small_boxes():
+    output = Instances(IMAGE_SIZE)
+    output.pred_boxes = Boxes(torch.tensor([[10.0, 20.0, 50.0, 120.0], [0.0, 0.0, 5.0, 5.0]]))
+    output.scores = torch.tensor([0.9, 0.8])
+    output.track_ids = torch.tensor([3, 4], dtype=torch.int64)
+    rows = tracks_to_mot_rows(7, output, min_box_area=100.0)
+    assert rows == [(7, 3, 10.0, 20.0, 40.0, 100.0, pytest.approx(0.9))]
+    assert len(tracks_to_mot_rows(7, output, min_box_area=0.0)) == 2
