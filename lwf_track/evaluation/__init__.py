@@ -1,0 +1,19 @@
+"""MOT evaluation: MOTChallenge result files, trackeval + motmetrics scores, tables, and the
+detectron2 evaluator that tracks while inference runs (see mot_metrics for which number is which).
+"""
+
+from .evaluator import MOTEvaluator
+from .mot_io import read_mot_results, write_mot_results
+from .mot_metrics import evaluate_mot, evaluate_sequences, has_ground_truth
+from .report import format_table, save_metrics
+
+__all__ = [
+    "MOTEvaluator",
+    "evaluate_mot",
+    "evaluate_sequences",
+    "format_table",
+    "has_ground_truth",
+    "read_mot_results",
+    "save_metrics",
+    "write_mot_results",
+]

@@ -1,0 +1,306 @@
+"""MOTChallenge metrics of tracker result files, computed by trackeval and by motmetrics.
+
+The reported numbers (``result[seq]``, ``result["OVERALL"]``) come from **trackeval**, the
+MOTChallenge reference code (and the only one of the two with HOTA), with the official
+preprocessing: a tracker box matched (IoU >= 0.5) to a distractor gt box (person on vehicle,
+static person, distractor, reflection; on MOT20 also non-MOT vehicle) is removed, not counted as
+a false positive, and the gt is the class-1 boxes with consider-flag 1.
+
+**motmetrics** computes the CLEAR and identity metrics again as a cross-check
+(``result["motmetrics"]``), set up like its own ``apps/eval_motchallenge.py``: gt boxes with flag
+>= 1, and no distractor removal. On MOT16/17/20 gt it therefore counts a box on a static person or
+a reflection as a false positive, so its FP can be higher and its MOTA lower; MT can differ for a
+track covered exactly 80 %. On MOT15-style gt (10 columns, no classes, where trackeval does no
+preprocessing either) the two agree. motmetrics has no HOTA, DetA, AssA.
+
+Percentages as MOTChallenge prints them: MOTA, IDF1, MOTP (mean IoU of matches), HOTA, DetA,
+AssA in %; MT, ML, FP, FN, IDS are counts. Non-finite values (e.g. MOTA without any gt box in
+motmetrics) become None.
+"""
+
+import configparser
+import contextlib
+import io
+import logging
+import math
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import trackeval
+
+from ..utils.compat import import_motmetrics
+from ..utils.errors import MOTFormatError
+from .mot_io import MOTTable, read_mot_table
+
+mm = import_motmetrics()
+logger = logging.getLogger(__name__)
+
+METRICS = ("MOTA", "IDF1", "MOTP", "MT", "ML", "FP", "FN", "IDS", "HOTA", "DetA", "AssA")
+COUNTS = ("MT", "ML", "FP", "FN", "IDS")
+OVERALL = "OVERALL"
+MOTMETRICS = "motmetrics"
+NOT_EVALUATED = "not_evaluated"
+SECTIONS = (MOTMETRICS, NOT_EVALUATED)  # result keys that are not rows of the trackeval table
+RESERVED_NAMES = (OVERALL, *SECTIONS)
+_TRACKER = "lwf_track"  # the tracker folder name trackeval sees
+
+
+def has_ground_truth(seq_dir) -> bool:
+    """Whether a MOTChallenge sequence folder has ``gt/gt.txt``; test splits do not."""
+    return (Path(seq_dir) / "gt" / "gt.txt").is_file()
+
+
+def evaluate_mot(gt_root, tracks_dir, sequences=None, frame_ranges=None, benchmark=None) -> dict:
+    """Score ``tracks_dir/<SEQ>.txt`` against ``gt_root/<SEQ>/gt/gt.txt`` (see the module doc).
+
+    ``sequences``: names of folders in ``gt_root`` (default: every folder with a seqinfo.ini).
+    ``frame_ranges``: optional ``{seq: (first, last)}``, 1-based inclusive; gt and results are cut
+    to those frames and renumbered from 1 (the half-split validation). A missing result file counts
+    as empty (every gt box a miss), with a warning; a sequence without gt raises FileNotFoundError.
+    ``benchmark``: trackeval's distractor rules, by default "MOT15" for 10-column gt, "MOT20" when
+    every name starts with MOT20, else "MOT17" (same rules as MOT16).
+    """
+    gt_root = _existing_dir(gt_root, "ground-truth root")
+    names = list(sequences) if sequences is not None else _sequence_names(gt_root)
+    seq_dirs = {name: gt_root / name for name in names}
+    return evaluate_sequences(seq_dirs, tracks_dir, frame_ranges, benchmark)
+
+
+def evaluate_sequences(seq_dirs: Mapping, tracks_dir, frame_ranges=None, benchmark=None) -> dict:
+    """:func:`evaluate_mot` for sequence folders anywhere: ``{name: seq_dir}``."""
+    tracks_dir = _existing_dir(tracks_dir, "tracks folder")
+    frame_ranges = dict(frame_ranges or {})
+    _check_names(seq_dirs, frame_ranges)
+    with tempfile.TemporaryDirectory(prefix="lwf_track_eval_") as tmp:
+        stage = Path(tmp)
+        widths = [
+            _stage_sequence(stage, name, Path(seq_dir), tracks_dir, frame_ranges.get(name))
+            for name, seq_dir in seq_dirs.items()
+        ]
+        benchmark = benchmark or _default_benchmark(list(seq_dirs), widths)
+        result = _run_trackeval(stage, list(seq_dirs), benchmark)
+        result[MOTMETRICS] = _run_motmetrics(stage, list(seq_dirs))
+    return result
+
+
+def _existing_dir(path, what: str) -> Path:
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{what} {path} is not a folder")
+    return path
+
+
+def _sequence_names(gt_root: Path) -> list:
+    names = sorted(p.name for p in gt_root.iterdir() if (p / "seqinfo.ini").is_file())
+    if not names:
+        raise FileNotFoundError(f"no sequence folders (with a seqinfo.ini) in {gt_root}")
+    return names
+
+
+def _check_names(seq_dirs: Mapping, frame_ranges: dict) -> None:
+    if not seq_dirs:
+        raise ValueError("no sequences to evaluate")
+    reserved = sorted(set(seq_dirs) & set(RESERVED_NAMES))
+    if reserved:
+        raise ValueError(f"sequence names {reserved} are reserved for the result table")
+    unknown = sorted(set(frame_ranges) - set(seq_dirs))
+    if unknown:
+        raise ValueError(f"frame_ranges names sequences that are not evaluated: {unknown}")
+
+
+def _stage_sequence(stage: Path, name: str, seq_dir: Path, tracks_dir: Path, frame_range):
+    """Copy one sequence, cropped to its frame range, into trackeval's layout under ``stage``.
+
+    Returns the gt's number of columns (None for an empty gt file).
+    """
+    if not seq_dir.is_dir():
+        raise FileNotFoundError(f"sequence folder {seq_dir} does not exist")
+    if not has_ground_truth(seq_dir):
+        raise FileNotFoundError(
+            f"{name}: no ground truth ({seq_dir / 'gt' / 'gt.txt'}); a test split cannot be "
+            "evaluated (check has_ground_truth() first)"
+        )
+    ini_path = seq_dir / "seqinfo.ini"
+    length = _seq_length(ini_path)
+    first, last = _checked_range(name, frame_range or (1, length), length)
+    gt = read_mot_table(seq_dir / "gt" / "gt.txt", "gt")
+    tracks = _read_tracks(name, tracks_dir / f"{name}.txt")
+    for table in (gt, tracks):
+        _check_frames_within(table, length, ini_path)
+    gt_dir = stage / "gt" / name
+    (gt_dir / "gt").mkdir(parents=True)
+    (gt_dir / "seqinfo.ini").write_text(f"[Sequence]\nname={name}\nseqLength={last - first + 1}\n")
+    _write_cropped(gt, gt_dir / "gt" / "gt.txt", first, last)
+    (stage / "trackers" / _TRACKER).mkdir(parents=True, exist_ok=True)
+    _write_cropped(tracks, stage / "trackers" / _TRACKER / f"{name}.txt", first, last)
+    return gt.values.shape[1] if len(gt.lines) else None
+
+
+def _seq_length(ini_path: Path) -> int:
+    """seqLength of a seqinfo.ini: trackeval sizes the sequence by it."""
+    if not ini_path.is_file():
+        raise FileNotFoundError(f"{ini_path} is missing (its seqLength gives the frame count)")
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(ini_path)
+        length = int(parser["Sequence"]["seqLength"])
+    except (configparser.Error, KeyError, ValueError) as err:
+        raise MOTFormatError(
+            ini_path, f"expected a [Sequence] section with an integer seqLength ({err!r})"
+        ) from None
+    if length < 1:
+        raise MOTFormatError(ini_path, f"seqLength {length}; expected an integer >= 1")
+    return length
+
+
+def _checked_range(name: str, frame_range, length: int) -> tuple:
+    first, last = (int(frame) for frame in frame_range)
+    if not 1 <= first <= last <= length:
+        raise ValueError(
+            f"{name}: frame range ({first}, {last}) must satisfy 1 <= first <= last <= {length} "
+            "(seqLength)"
+        )
+    return first, last
+
+
+def _read_tracks(name: str, path: Path) -> MOTTable:
+    if path.is_file():
+        return read_mot_table(path, "results")
+    logger.warning(f"{name}: no result file {path}; evaluated as empty (every gt box a miss)")
+    return MOTTable(str(path), [], np.zeros((0, 7)), np.zeros(0, dtype=np.int64))
+
+
+def _check_frames_within(table: MOTTable, length: int, ini_path: Path) -> None:
+    beyond = np.flatnonzero(table.values[:, 0] > length)
+    if len(beyond):
+        index = int(beyond[0])
+        message = f"frame {table.fields[index][0]} is beyond seqLength {length} of {ini_path}"
+        raise MOTFormatError(table.path, message, int(table.lines[index]))
+
+
+def _write_cropped(table: MOTTable, path: Path, first: int, last: int) -> None:
+    """Rows of frames ``first..last``, renumbered from 1; every other value exactly as read."""
+    frames = table.values[:, 0].astype(np.int64)
+    kept = np.flatnonzero((frames >= first) & (frames <= last))
+    lines = (",".join([str(frames[i] - first + 1), *table.fields[i][1:]]) + "\n" for i in kept)
+    path.write_text("".join(lines))
+
+
+def _default_benchmark(names: list, widths: list) -> str:
+    kinds = {width for width in widths if width is not None}
+    if len(kinds) > 1:
+        raise ValueError(
+            "the sequences mix MOT15-style (10-column) and MOT16/17/20 (9-column) ground truth; "
+            "evaluate them separately"
+        )
+    if kinds == {10}:
+        return "MOT15"
+    return "MOT20" if all(name.startswith("MOT20") for name in names) else "MOT17"
+
+
+def _run_trackeval(stage: Path, names: list, benchmark: str) -> dict:
+    """Per-sequence and combined trackeval metrics; its console output is kept quiet."""
+    (stage / "seqmap.txt").write_text("name\n" + "".join(f"{name}\n" for name in names))
+    dataset = {
+        "GT_FOLDER": str(stage / "gt"),
+        "TRACKERS_FOLDER": str(stage / "trackers"),
+        "OUTPUT_FOLDER": str(stage / "output"),
+        "TRACKERS_TO_EVAL": [_TRACKER],
+        "TRACKER_SUB_FOLDER": "",
+        "SEQMAP_FILE": str(stage / "seqmap.txt"),
+        "SKIP_SPLIT_FOL": True,
+        "BENCHMARK": benchmark,
+        "DO_PREPROC": True,
+        "PRINT_CONFIG": False,
+    }
+    evaluation = {
+        "USE_PARALLEL": False,
+        "BREAK_ON_ERROR": True,
+        "LOG_ON_ERROR": str(stage / "trackeval_error.log"),
+        "PRINT_RESULTS": False,
+        "PRINT_CONFIG": False,
+        "TIME_PROGRESS": False,
+        "OUTPUT_SUMMARY": False,
+        "OUTPUT_DETAILED": False,
+        "PLOT_CURVES": False,
+    }
+    metric_config = {"THRESHOLD": 0.5, "PRINT_CONFIG": False}
+    metrics = [
+        trackeval.metrics.HOTA(),
+        trackeval.metrics.CLEAR(metric_config),
+        trackeval.metrics.Identity(metric_config),
+    ]
+    console = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
+            output, _ = trackeval.Evaluator(evaluation).evaluate(
+                [trackeval.datasets.MotChallenge2DBox(dataset)], metrics
+            )
+    except trackeval.utils.TrackEvalException as err:
+        raise RuntimeError(f"trackeval could not evaluate the results: {err}") from err
+    by_sequence = output["MotChallenge2DBox"][_TRACKER]
+    result = {name: _trackeval_row(by_sequence[name]["pedestrian"]) for name in names}
+    result[OVERALL] = _trackeval_row(by_sequence["COMBINED_SEQ"]["pedestrian"])
+    return result
+
+
+def _trackeval_row(res: dict) -> dict:
+    clear, hota = res["CLEAR"], res["HOTA"]
+    row = {
+        "MOTA": 100 * clear["MOTA"],
+        "IDF1": 100 * res["Identity"]["IDF1"],
+        "MOTP": 100 * clear["MOTP"],
+        "MT": clear["MT"],
+        "ML": clear["ML"],
+        "FP": clear["CLR_FP"],
+        "FN": clear["CLR_FN"],
+        "IDS": clear["IDSW"],
+        # HOTA, DetA, AssA are curves over IoU thresholds 0.05..0.95; trackeval reports the mean.
+        "HOTA": 100 * np.mean(hota["HOTA"]),
+        "DetA": 100 * np.mean(hota["DetA"]),
+        "AssA": 100 * np.mean(hota["AssA"]),
+    }
+    return _plain(row)
+
+
+def _run_motmetrics(stage: Path, names: list) -> dict:
+    """The same staged files through motmetrics, as its ``apps/eval_motchallenge.py`` does."""
+    accumulators = []
+    for name in names:
+        gt = mm.io.loadtxt(stage / "gt" / name / "gt" / "gt.txt", fmt="mot15-2D", min_confidence=1)
+        tracks = mm.io.loadtxt(stage / "trackers" / _TRACKER / f"{name}.txt", fmt="mot15-2D")
+        accumulators.append(mm.utils.compare_to_groundtruth(gt, tracks, "iou", distth=0.5))
+    summary = mm.metrics.create().compute_many(
+        accumulators, names=names, metrics=mm.metrics.motchallenge_metrics, generate_overall=True
+    )
+    return {str(name): _motmetrics_row(row) for name, row in summary.iterrows()}
+
+
+def _motmetrics_row(row) -> dict:
+    return _plain(
+        {
+            "MOTA": 100 * row["mota"],
+            "IDF1": 100 * row["idf1"],
+            # motmetrics' motp is the mean distance 1 - IoU; MOTChallenge prints the mean IoU.
+            "MOTP": 100 * (1 - row["motp"]),
+            "MT": row["mostly_tracked"],
+            "ML": row["mostly_lost"],
+            "FP": row["num_false_positives"],
+            "FN": row["num_misses"],
+            "IDS": row["num_switches"],
+        }
+    )
+
+
+def _plain(row: dict) -> dict:
+    """JSON-ready values: int counts, float percentages, None where not finite."""
+    plain = {}
+    for key, value in row.items():
+        value = float(value)
+        if not math.isfinite(value):
+            plain[key] = None
+        else:
+            plain[key] = round(value) if key in COUNTS else value
+    return plain
