@@ -12,6 +12,7 @@ import logging
 import os
 
 from detectron2.engine import default_setup
+from detectron2.utils.logger import setup_logger
 
 import lwf_track  # noqa: F401  (registers datasets, model, weighting modules)
 from lwf_track.engine import build_config
@@ -47,6 +48,7 @@ def setup(args):
     default_setup(
         cfg, argparse.Namespace(config_file=args.config_file, eval_only=True, opts=args.opts)
     )
+    setup_logger(cfg.OUTPUT_DIR, name="lwf_track")
     return cfg
 
 

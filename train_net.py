@@ -9,6 +9,7 @@ python train_net.py --config-file ... --num-cpu-procs 2                    # glo
 """
 
 from detectron2.engine import default_argument_parser, default_setup, launch
+from detectron2.utils.logger import setup_logger
 
 import lwf_track  # noqa: F401  (registers datasets, model, weighting modules)
 from lwf_track.engine import AtomicCheckpointer, Trainer, build_config, launch_cpu
@@ -18,6 +19,7 @@ def setup(args):
     cfg = build_config(args.config_file, args.opts)
     cfg.freeze()
     default_setup(cfg, args)
+    setup_logger(cfg.OUTPUT_DIR, name="lwf_track")
     return cfg
 
 
