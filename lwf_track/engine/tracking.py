@@ -66,11 +66,11 @@ def _records_to_track(dataset_name: str, tracks_dir: str, overwrite: bool):
 
 @torch.no_grad()
 def _run(model, loader, evaluator, description: str) -> None:
-    progress = tqdm(loader, desc=description, unit="frame", dynamic_ncols=True)
+    progress = tqdm(loader, desc=description, unit="frame", dynamic_ncols=True, mininterval=2.0)
     start = time.perf_counter()
     for count, inputs in enumerate(progress, start=1):
         evaluator.process(inputs, model(inputs))
-        progress.set_postfix(fps=f"{count / (time.perf_counter() - start):.1f}")
+        progress.set_postfix(fps=f"{count / (time.perf_counter() - start):.1f}", refresh=False)
 
 
 @torch.no_grad()
@@ -89,7 +89,13 @@ def track_video(cfg, input_path: str, output_dir: str, max_frames=None) -> Dict[
     sink = VideoSink(partial_video, source.fps)
     rows = []
     total = source.num_frames if max_frames is None else min(max_frames, source.num_frames)
-    progress = tqdm(iter_frames(source, max_frames), total=total, unit="frame", dynamic_ncols=True)
+    progress = tqdm(
+        iter_frames(source, max_frames),
+        total=total,
+        unit="frame",
+        dynamic_ncols=True,
+        mininterval=2.0,
+    )
     start = time.perf_counter()
     try:
         for count, (frame, image) in enumerate(progress, start=1):
@@ -97,7 +103,7 @@ def track_video(cfg, input_path: str, output_dir: str, max_frames=None) -> Dict[
             rows.extend(tracks_to_mot_rows(frame, tracks, cfg.TRACKER.MIN_BOX_AREA))
             boxes = tracks.pred_boxes.tensor.numpy()
             sink.write(renderer.draw(image, frame, boxes, tracks.track_ids.numpy()))
-            progress.set_postfix(fps=f"{count / (time.perf_counter() - start):.1f}")
+            progress.set_postfix(fps=f"{count / (time.perf_counter() - start):.1f}", refresh=False)
     finally:
         sink.close()
     os.replace(partial_video, video_path)
