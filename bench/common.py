@@ -6,20 +6,16 @@ from typing import Callable, Dict, List
 
 import torch
 
-from detectron2.config import get_cfg
 from detectron2.structures import Boxes, Instances
 
-from lwf_track import add_lwf_config
+from lwf_track.engine import build_config
 
 
 def load_cfg(config_file: str, opts=()) -> "CfgNode":  # noqa: F821
-    cfg = get_cfg()
-    add_lwf_config(cfg)
-    cfg.merge_from_file(config_file)
-    cfg.merge_from_list(list(opts))
-    if cfg.MODEL.REID.NUM_IDENTITIES == 0:
-        cfg.MODEL.REID.NUM_IDENTITIES = 500
-    cfg.MODEL.WEIGHTS = ""
+    """The config as the commands build it, without weights (random init) and nID 500 unless
+    ``opts`` say otherwise; on the GPU when there is one."""
+    defaults = ["MODEL.WEIGHTS", "", "MODEL.REID.NUM_IDENTITIES", "500"]
+    cfg = build_config(config_file, [*defaults, *map(str, opts)])
     cfg.MODEL.DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
     return cfg
 

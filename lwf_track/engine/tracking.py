@@ -36,9 +36,13 @@ def track_datasets(cfg, overwrite: bool = False) -> Dict[str, dict]:
         output_dir = (
             cfg.OUTPUT_DIR if len(cfg.DATASETS.TEST) == 1 else os.path.join(cfg.OUTPUT_DIR, name)
         )
-        evaluator = Trainer.build_evaluator(cfg, name, output_dir=output_dir)
-        records = _records_to_track(name, os.path.join(output_dir, "tracks"), overwrite)
+        evaluator = Trainer.build_evaluator(cfg, name, output_dir=output_dir, overwrite=overwrite)
         evaluator.reset()
+        records = DatasetCatalog.get(name)
+        kept = {seq for seq in {r["sequence"] for r in records} if evaluator.keeps_results(seq)}
+        for sequence in sorted(kept):
+            logger.info(f"{sequence}: results exist, not tracked again (use --overwrite)")
+        records = [r for r in records if r["sequence"] not in kept]
         if records:
             loader = build_detection_test_loader(
                 records, mapper=MOTDatasetMapper(cfg, is_train=False)
@@ -46,22 +50,6 @@ def track_datasets(cfg, overwrite: bool = False) -> Dict[str, dict]:
             _run(model, loader, evaluator, description=name)
         results[name] = evaluator.evaluate()
     return results
-
-
-def _records_to_track(dataset_name: str, tracks_dir: str, overwrite: bool):
-    records = DatasetCatalog.get(dataset_name)
-    if overwrite:
-        return records
-    done = {
-        r["sequence"]
-        for r in records
-        if os.path.exists(os.path.join(tracks_dir, r["sequence"] + ".txt"))
-    }
-    for sequence in sorted(done):
-        logger.info(
-            f"{sequence}: results exist in {tracks_dir}, not tracked again (use --overwrite)"
-        )
-    return [r for r in records if r["sequence"] not in done]
 
 
 @torch.no_grad()

@@ -47,7 +47,8 @@ def _num_identities_in_checkpoint(weights: str):
         return None
     if not weights.endswith(".pth"):
         return None
-    state = torch.load(weights, map_location="cpu", weights_only=True)
+    # mmap: only the classifier's shape is needed, not the whole checkpoint read into memory
+    state = torch.load(weights, map_location="cpu", weights_only=True, mmap=True)
     classifier = state.get("model", state).get("id_classifier.fc.weight")
     return None if classifier is None else int(classifier.shape[0])
 
@@ -151,7 +152,7 @@ class Trainer(DefaultTrainer):
         return build_detection_test_loader(cfg, dataset_name, mapper=mapper)
 
     @classmethod
-    def build_evaluator(cls, cfg, dataset_name, output_dir=None):
+    def build_evaluator(cls, cfg, dataset_name, output_dir=None, overwrite=True):
         from ..data.datasets import get_sequences
         from ..evaluation.evaluator import MOTEvaluator
         from ..tracking import OnlineTracker
@@ -161,4 +162,5 @@ class Trainer(DefaultTrainer):
             output_dir=output_dir or os.path.join(cfg.OUTPUT_DIR, "inference", dataset_name),
             tracker_factory=lambda frame_rate: OnlineTracker(cfg, frame_rate=frame_rate),
             min_box_area=cfg.TRACKER.MIN_BOX_AREA,
+            overwrite=overwrite,
         )

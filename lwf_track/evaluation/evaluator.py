@@ -97,9 +97,8 @@ class MOTEvaluator(DatasetEvaluator):
             )
         self._started.add(sequence)
         self._sequence, self._last_frame, self._rows = sequence, 0, []
-        path = self._track_path(sequence)
-        if not self._overwrite and os.path.exists(path):
-            logger.info(f"{sequence}: keeping {path} (overwrite=False)")
+        if self.keeps_results(sequence):
+            logger.info(f"{sequence}: keeping {self._track_path(sequence)} (overwrite=False)")
             return
         self._tracker = self._tracker_factory(self._sequences[sequence]["frame_rate"])
 
@@ -108,6 +107,11 @@ class MOTEvaluator(DatasetEvaluator):
         if self._tracker is not None:
             write_mot_results(self._track_path(self._sequence), self._rows)
         self._sequence, self._tracker, self._rows = None, None, []
+
+    def keeps_results(self, sequence: str) -> bool:
+        """True when the sequence's result file exists and is kept (``overwrite=False``): its
+        frames need neither inference nor tracking."""
+        return not self._overwrite and os.path.exists(self._track_path(sequence))
 
     def _track_path(self, sequence: str) -> str:
         return os.path.join(self._tracks_dir, sequence + ".txt")

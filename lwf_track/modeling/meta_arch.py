@@ -65,6 +65,8 @@ class LWFTracker(RetinaNet):
         self.cls_loss_norm = cls_loss_norm
         # A buffer, not an attribute: the positive-anchor EMA must survive a resume.
         self.register_buffer("pos_anchor_ema", torch.tensor(100.0))
+        # Found once: the per-iteration loss path only passes them on (GradNorm uses them).
+        self._shared_parameters = self._find_shared_parameters()
 
     @classmethod
     def from_config(cls, cfg):
@@ -191,7 +193,7 @@ class LWFTracker(RetinaNet):
     def weight_losses(self, raw_losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """Check, weight and log the raw task losses; return the terms the trainer sums."""
         self._raise_if_not_finite(raw_losses)
-        weighted = self.loss_weighting(raw_losses, shared_parameters=self.shared_parameters())
+        weighted = self.loss_weighting(raw_losses, shared_parameters=self._shared_parameters)
         raw = torch.stack([raw_losses[key].detach() for key in TASK_LOSS_KEYS])
         weights = self.loss_weighting.current_weights().to(raw.device)
         if comm.get_world_size() > 1:
@@ -203,7 +205,7 @@ class LWFTracker(RetinaNet):
         storage.put_scalars(**{f"raw_loss/{t}": float(v) for t, v in zip(TASKS, raw)})
         return weighted
 
-    def shared_parameters(self) -> List[nn.Parameter]:
+    def _find_shared_parameters(self) -> List[nn.Parameter]:
         """Weights of the last layers shared by all three tasks (FPN outputs), for GradNorm."""
         shared = [
             p
