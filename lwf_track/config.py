@@ -33,6 +33,9 @@ def _add_model_config(cfg: CN) -> None:
     cfg.MODEL.REID.EMBED_DIM = 128
     # Number of 3x3 conv layers in the Re-ID tower (like RETINANET.NUM_CONVS for cls/box).
     cfg.MODEL.REID.NUM_CONVS = 4
+    # At inference, run the Re-ID tower only around the kept detections (exact; the dense tower
+    # over every FPN position costs as much as the cls tower). Needs a per-position head norm.
+    cfg.MODEL.REID.SPARSE_INFERENCE = True
     # nID: number of training identities; 0 = read from the training sets' metadata.
     cfg.MODEL.REID.NUM_IDENTITIES = 0
     # s: scale of the ID classifier logits on normalised embeddings; 0 = sqrt(2) * ln(nID - 1).

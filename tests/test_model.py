@@ -134,3 +134,67 @@ def test_missing_num_identities_is_a_clear_error():
     cfg.MODEL.REID.NUM_IDENTITIES = 0
     with pytest.raises(ValueError, match="NUM_IDENTITIES"):
         build_model(cfg)
+
+
+def make_head(norm, sparse_inference, num_anchors=3):
+    from detectron2.layers import ShapeSpec
+
+    from lwf_track.modeling.head import LWFTrackerHead
+
+    return LWFTrackerHead(
+        input_shape=[ShapeSpec(channels=8, stride=s) for s in (8, 16)],
+        num_classes=1,
+        num_anchors=num_anchors,
+        conv_dims=[8],
+        reid_conv_dims=[8, 8],
+        embed_dim=4,
+        norm=norm,
+        sparse_inference=sparse_inference,
+    )
+
+
+@pytest.mark.parametrize("norm", ["", "BN"])
+def test_sparse_reid_equals_the_dense_tower_at_every_anchor_kind(norm):
+    torch.manual_seed(0)
+    head = make_head(norm, sparse_inference=True)
+    for module in head.modules():  # non-trivial weights and per-level BN statistics
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.normal_(module.weight, std=0.3)
+            torch.nn.init.normal_(module.bias, std=0.3)
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.normal_()
+            module.running_var.uniform_(0.5, 2.0)
+    head.eval()
+    features = [torch.randn(2, 8, 7, 9), torch.randn(2, 8, 4, 5)]
+    with torch.no_grad():
+        assert head(features)[2] is None
+        head.sparse_inference = False
+        dense = head(features)[2]
+        for level, feature in enumerate(features):
+            count = feature.shape[-2] * feature.shape[-1] * 3
+            # corners, edges and the interior, every anchor of a location
+            indices = torch.tensor([0, 1, 2, count - 1, count // 2, 3 * 9 * 2 + 4, 3 * 8])
+            for image in range(2):
+                expected = dense[level][image].reshape(3, 4, -1).permute(2, 0, 1).reshape(-1, 4)
+                sparse = head.embeddings_at(feature[image], level, indices)
+                torch.testing.assert_close(sparse, expected[indices], rtol=1e-4, atol=1e-5)
+
+
+def test_sparse_and_dense_inference_give_the_same_detections(model):
+    model.eval()
+    inputs = [{"image": torch.randint(0, 255, (3, H, W)).float(), "height": H, "width": W}]
+    with torch.no_grad():
+        model.head.sparse_inference = True
+        sparse = model(inputs)[0]["instances"]
+        model.head.sparse_inference = False
+        dense = model(inputs)[0]["instances"]
+    model.head.sparse_inference = True
+    assert len(sparse) > 0
+    torch.testing.assert_close(sparse.pred_boxes.tensor, dense.pred_boxes.tensor)
+    torch.testing.assert_close(sparse.scores, dense.scores)
+    torch.testing.assert_close(sparse.pred_embeddings, dense.pred_embeddings, rtol=1e-4, atol=1e-5)
+
+
+def test_sparse_reid_refuses_a_norm_over_positions():
+    with pytest.raises(ValueError, match="SPARSE_INFERENCE"):
+        make_head("GN", sparse_inference=True)

@@ -14,6 +14,7 @@ import pytest
 from lwf_track.data.synthetic import (
     DIFFICULTIES,
     Appearance,
+    ensure_benchmark,
     generate_benchmark,
     main,
     render_people,
@@ -202,3 +203,15 @@ def test_cli_runs_as_a_module(tmp_path):
     assert "1 sequences, 3 frames" in result.stdout
     assert "frameRate=14" in (tmp_path / "SYN-7-01" / "seqinfo.ini").read_text()
     assert len(list((tmp_path / "SYN-7-01" / "img1").glob("*.jpg"))) == 3
+
+
+def test_ensure_benchmark_generates_once_per_parameter_set(tmp_path):
+    options = {"frames": 3, "seed": 5, "width": 96, "height": 64}
+    assert ensure_benchmark(tmp_path, 2, **options)
+    first = (tmp_path / "SYN-5-01" / "gt" / "gt.txt").stat().st_mtime_ns
+    assert not ensure_benchmark(tmp_path, 2, **options)  # same parameters: nothing to do
+    assert (tmp_path / "SYN-5-01" / "gt" / "gt.txt").stat().st_mtime_ns == first
+    assert ensure_benchmark(tmp_path, 1, **options)  # fewer sequences: the stale one goes
+    assert sorted(p.name for p in tmp_path.glob("SYN-*")) == ["SYN-5-01"]
+    (tmp_path / ".complete.json").unlink()  # as after an interrupted generation
+    assert ensure_benchmark(tmp_path, 1, **options)

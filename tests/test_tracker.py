@@ -171,6 +171,34 @@ def test_kalman_multi_predict_equals_predict_and_keeps_inputs():
     np.testing.assert_array_equal(covariances, covariances_before)
 
 
+def test_kalman_batched_update_and_gating_follow_the_textbook_formulas():
+    kalman = KalmanFilter()
+    rng = np.random.default_rng(3)
+    states = [kalman.initiate(np.array([40.0 * i, 70.0, 0.45, 80.0 + 5 * i])) for i in range(4)]
+    means, covariances = kalman.multi_predict(
+        np.stack([m for m, _ in states]), np.stack([c for _, c in states])
+    )
+    measurements = means[:, :4] + rng.normal(scale=[2.0, 2.0, 0.01, 2.0], size=(4, 4))
+    inputs = [a.copy() for a in (means, covariances, measurements)]
+    new_means, new_covs = kalman.multi_update(means, covariances, measurements)
+    distances = kalman.multi_gating_distance(means, covariances, measurements)
+    observation = np.eye(4, 8)
+    for i in range(4):
+        measured_mean, measured_cov = kalman.project(means[i], covariances[i])
+        np.testing.assert_allclose(measured_mean, observation @ means[i])
+        gain = covariances[i] @ observation.T @ np.linalg.inv(measured_cov)
+        innovation = measurements[i] - measured_mean
+        np.testing.assert_allclose(new_means[i], means[i] + gain @ innovation)
+        expected_cov = (np.eye(8) - gain @ observation) @ covariances[i]
+        np.testing.assert_allclose(new_covs[i], expected_cov, atol=1e-9)
+        for j in range(4):
+            offset = measurements[j] - measured_mean
+            expected = offset @ np.linalg.inv(measured_cov) @ offset
+            np.testing.assert_allclose(distances[i, j], expected)
+    for before, after in zip(inputs, (means, covariances, measurements)):
+        np.testing.assert_array_equal(before, after)
+
+
 # ------------------------------------------------------------------------------------ tracker
 
 

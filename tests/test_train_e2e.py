@@ -15,6 +15,8 @@ import torch
 
 from e2e_helpers import REPO, make_synthetic_root, run_command, train_command
 
+from lwf_track.engine.hooks import TRAIN_METRICS_FILE
+
 pytestmark = pytest.mark.slow
 
 
@@ -33,9 +35,9 @@ def trained(data_root, tmp_path_factory):
 def test_training_writes_checkpoint_weights_log_and_curve(trained):
     assert (trained / "model_final.pth").is_file()
     assert (trained / "weighting_curves.png").stat().st_size > 1000
-    records = [json.loads(line) for line in (trained / "metrics.json").read_text().splitlines()]
+    records = [json.loads(line) for line in (trained / TRAIN_METRICS_FILE).read_text().splitlines()]
     logged = [r for r in records if "weight/cls" in r]
-    assert logged, "weights must reach metrics.json"
+    assert logged, "weights must reach the training log"
     for r in logged:
         assert r["weight/cls"] > 0 and r["weight/reg"] > 0 and r["weight/reid"] > 0
     state = torch.load(trained / "model_final.pth", map_location="cpu", weights_only=True)["model"]

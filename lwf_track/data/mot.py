@@ -361,6 +361,7 @@ def load_sequence(
         & (frame_column >= first)
         & (frame_column <= last)
     )
+    _warn_outside_image(sequence, gt, lines, training)
     boxes = gt[training]
     local_ids, dense_ids = np.unique(boxes[:, 1], return_inverse=True)
     order = np.lexsort((boxes[:, 1], boxes[:, 0]))
@@ -392,6 +393,32 @@ def _annotation(row: list, track_id: int) -> dict:
         "track_id": track_id,
         "visibility": row[8],
     }
+
+
+def _warn_outside_image(
+    sequence: MOTSequence, gt: np.ndarray, lines: np.ndarray, rows: np.ndarray
+) -> None:
+    """Warn (once per sequence) about training boxes that lie entirely outside the image.
+
+    Boxes partly outside are normal (people entering or leaving the view) and the mapper clips them;
+    one wholly outside becomes empty there and is dropped, which usually means a wrong
+    imWidth/imHeight or wrong coordinates. Both are kept in the records.
+    """
+    x, y, w, h = gt[:, 2], gt[:, 3], gt[:, 4], gt[:, 5]
+    width, height = sequence.info.im_width, sequence.info.im_height
+    outside = rows & ((x >= width) | (y >= height) | (x + w <= 0) | (y + h <= 0))
+    if not outside.any():
+        return
+    first = int(np.argmax(outside))
+    count = int(outside.sum())
+    warnings.warn(
+        f"{sequence.gt_path}: {count} training box{'es' if count > 1 else ''} entirely outside the "
+        f"{width}x{height} image (imWidth x imHeight of seqinfo.ini), the first at line "
+        f"{int(lines[first])} ({_size(gt[first, 4:6])} at x={_number(x[first])} "
+        f"y={_number(y[first])}); kept in the records, dropped in training (the mapper clips boxes "
+        "to the image)",
+        stacklevel=3,
+    )
 
 
 def _check_gt_frames(sequence: MOTSequence, gt: np.ndarray, lines: np.ndarray) -> None:

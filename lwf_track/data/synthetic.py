@@ -27,6 +27,7 @@ Conventions, the same as MOT16/17 ground truth:
 
 import argparse
 import colorsys
+import json
 import math
 import shutil
 import time
@@ -758,6 +759,31 @@ def generate_benchmark(
         generate_sequence(seq_dir, frames, width, height, fps, profile, seed_sequence)
         seq_dirs.append(seq_dir)
     return seq_dirs
+
+
+# The benchmark of the demo and the experiments: (sequences, seed) per split, and the frames.
+DEMO_SPLITS = {"train": (6, 1), "val": (3, 2)}
+DEMO_FRAMES = dict(frames=150, width=384, height=216, difficulty="medium")
+
+
+def ensure_benchmark(out_dir, num_seqs: int, frames: int, seed: int, **options) -> bool:
+    """Generate the benchmark under ``out_dir`` unless the same one is there already.
+
+    A stamp file records the parameters of a finished generation, so an interrupted run or a
+    change of parameters regenerates, and a rerun with the same parameters does nothing. Returns
+    whether it generated.
+    """
+    out_dir = Path(out_dir)
+    stamp = out_dir / ".complete.json"
+    wanted = {"num_seqs": num_seqs, "frames": frames, "seed": seed, **options}
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        return False
+    stamp.unlink(missing_ok=True)
+    for stale in out_dir.glob("SYN-*"):  # sequences of an earlier, different generation
+        shutil.rmtree(stale)
+    generate_benchmark(out_dir, num_seqs, frames, seed, **options)
+    stamp.write_text(json.dumps(wanted, sort_keys=True) + "\n")
+    return True
 
 
 def summarize_benchmark(seq_dirs: Sequence[Path]) -> dict[str, object]:

@@ -1,15 +1,44 @@
 """A DetectionCheckpointer whose files never exist half-written under their final name."""
 
 import os
+import pickle
+import re
+
+import torch
 
 from detectron2.checkpoint import DetectionCheckpointer
 
+from ..utils.errors import CheckpointError
 from ..utils.io import atomic_torch_save, atomic_write_text
+
+# What ``atomic_open`` leaves beside a checkpoint (or the ``last_checkpoint`` tag) when the process
+# is killed mid-save: "." + final name + "." + tempfile.mkstemp's random suffix.
+_TEMPORARY = re.compile(r"^\.(?:.+\.pth|last_checkpoint)\.[A-Za-z0-9_]+$")
+_LOAD_ERRORS = (RuntimeError, EOFError, pickle.UnpicklingError, ValueError)
+
+
+def load_checkpoint_file(path: str, **kwargs):
+    """``torch.load(path, **kwargs)`` whose errors for a truncated or corrupt file name the file
+    (:class:`CheckpointError`); torch's own messages do not."""
+    try:
+        return torch.load(path, **kwargs)
+    except _LOAD_ERRORS as error:
+        raise CheckpointError(path, _first_line(error)) from error
+
+
+def _first_line(error: BaseException, limit: int = 200) -> str:
+    text = (str(error).strip().splitlines() or [""])[0]
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class AtomicCheckpointer(DetectionCheckpointer):
     """Writes each checkpoint to a temporary file and renames it, so a kill mid-save leaves the
     previous checkpoint and the ``last_checkpoint`` tag intact (resume always finds a whole file).
+
+    A SIGKILL mid-save cannot remove its temporary file (``.model_0000009.pth.<random>``); the next
+    save removes such leftovers, so a run that was killed and resumed to the end leaves none.
+    Loading a truncated or corrupt file raises :class:`CheckpointError` naming it.
     """
 
     def save(self, name: str, **kwargs) -> None:
@@ -20,9 +49,37 @@ class AtomicCheckpointer(DetectionCheckpointer):
         data.update(kwargs)
         basename = f"{name}.pth"
         save_file = os.path.join(self.save_dir, basename)
+        self.remove_stale_temporaries()
         self.logger.info(f"Saving checkpoint to {save_file}")
         atomic_torch_save(data, save_file)
         self.tag_last_checkpoint(basename)
 
     def tag_last_checkpoint(self, last_filename_basename: str) -> None:
         atomic_write_text(os.path.join(self.save_dir, "last_checkpoint"), last_filename_basename)
+
+    def remove_stale_temporaries(self) -> list:
+        """Delete temporary checkpoint files left by a killed save; returns their names.
+
+        Only the main process saves, one checkpoint at a time, so any such file is a leftover.
+        """
+        try:
+            names = os.listdir(self.save_dir)
+        except FileNotFoundError:
+            return []
+        stale = sorted(name for name in names if _TEMPORARY.match(name))
+        for name in stale:
+            try:
+                os.remove(os.path.join(self.save_dir, name))
+            except FileNotFoundError:
+                pass
+        if stale:
+            self.logger.info(f"Removed temporary files of an interrupted save: {', '.join(stale)}")
+        return stale
+
+    def _load_file(self, filename: str):
+        try:
+            return super()._load_file(filename)
+        except CheckpointError:
+            raise
+        except _LOAD_ERRORS as error:
+            raise CheckpointError(filename, _first_line(error)) from error

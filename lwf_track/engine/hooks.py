@@ -10,6 +10,8 @@ from detectron2.utils import comm
 
 from ..utils.io import atomic_open
 
+# detectron2's JSON training log, renamed: metrics.json in OUTPUT_DIR is the tracking evaluation.
+TRAIN_METRICS_FILE = "train_metrics.json"
 WEIGHT_KEYS = {
     "weight/cls": "alpha (cls)",
     "weight/reg": "beta (reg)",
@@ -18,7 +20,7 @@ WEIGHT_KEYS = {
 
 
 def read_weight_history(metrics_json: str) -> Dict[str, List[Tuple[int, float]]]:
-    """(iteration, value) of each weighting factor from detectron2's metrics.json (one JSON per
+    """(iteration, value) of each weighting factor from the JSON training log (one JSON per
     line). Reading the file rather than the in-memory storage keeps the iterations from before a
     resume."""
     history = defaultdict(dict)
@@ -64,13 +66,13 @@ def plot_weight_curves(metrics_json: str, out_png: str) -> bool:
 class WeightingCurveHook(HookBase):
     """After training, plot the logged weighting factors to ``OUTPUT_DIR/weighting_curves.png``.
 
-    Must run after the writers have flushed metrics.json (register it last).
+    Must run after the writers have flushed the training log (register it last).
     """
 
     def __init__(self, output_dir: str):
         self.output_dir = output_dir
 
     def after_train(self):
-        metrics_json = os.path.join(self.output_dir, "metrics.json")
+        metrics_json = os.path.join(self.output_dir, TRAIN_METRICS_FILE)
         if comm.is_main_process() and os.path.exists(metrics_json):
             plot_weight_curves(metrics_json, os.path.join(self.output_dir, "weighting_curves.png"))

@@ -4,6 +4,7 @@ atomic checkpoints, MOT evaluation and the weighting-curve plot."""
 import logging
 import os
 import weakref
+import zipfile
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -12,11 +13,12 @@ from detectron2.data import build_detection_test_loader, build_detection_train_l
 from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
+from detectron2.utils.events import CommonMetricPrinter, JSONWriter, TensorboardXWriter
 from detectron2.utils.logger import setup_logger
 
 from ..data.mapper import MOTDatasetMapper
-from .checkpoint import AtomicCheckpointer
-from .hooks import WeightingCurveHook
+from .checkpoint import AtomicCheckpointer, load_checkpoint_file
+from .hooks import TRAIN_METRICS_FILE, WeightingCurveHook
 
 OPTIMIZERS = {"ADAM": torch.optim.Adam, "ADAMW": torch.optim.AdamW, "SGD": torch.optim.SGD}
 
@@ -47,8 +49,11 @@ def _num_identities_in_checkpoint(weights: str):
         return None
     if not weights.endswith(".pth"):
         return None
-    # mmap: only the classifier's shape is needed, not the whole checkpoint read into memory
-    state = torch.load(weights, map_location="cpu", weights_only=True, mmap=True)
+    # mmap: only the classifier's shape is needed, not the whole checkpoint read into memory (torch
+    # maps only zip-format files; older ones and truncated ones are read plainly, the latter fail
+    # with a CheckpointError naming the file)
+    mmap = zipfile.is_zipfile(weights)
+    state = load_checkpoint_file(weights, map_location="cpu", weights_only=True, mmap=mmap)
     classifier = state.get("model", state).get("id_classifier.fc.weight")
     return None if classifier is None else int(classifier.shape[0])
 
@@ -67,7 +72,8 @@ class Trainer(DefaultTrainer):
       parameters form their own group without weight decay (lr ``MODEL.LOSS_WEIGHTING.BASE_LR``);
     * DDP also on CPU (gloo): no ``device_ids`` for CPU models;
     * checkpoints written atomically, with the optimiser state (v0.6 leaves it out);
-    * evaluation by tracking (:class:`MOTEvaluator`), and a plot of the weighting factors.
+    * evaluation by tracking (:class:`MOTEvaluator`), and a plot of the weighting factors;
+    * the training log is ``train_metrics.json`` (``metrics.json`` holds tracking metrics).
     """
 
     def __init__(self, cfg):
@@ -106,6 +112,15 @@ class Trainer(DefaultTrainer):
         on_gpu = next(model.parameters()).is_cuda
         device_ids = [comm.get_local_rank()] if on_gpu else None
         return DistributedDataParallel(model, device_ids=device_ids, broadcast_buffers=False)
+
+    def build_writers(self):
+        """detectron2's writers, with the training log in ``train_metrics.json``: ``metrics.json``
+        in the same folder is the tracking evaluation's (track_net.py, TEST.EVAL_PERIOD)."""
+        return [
+            CommonMetricPrinter(self.max_iter),
+            JSONWriter(os.path.join(self.cfg.OUTPUT_DIR, TRAIN_METRICS_FILE)),
+            TensorboardXWriter(self.cfg.OUTPUT_DIR),
+        ]
 
     def build_hooks(self):
         hooks = super().build_hooks()

@@ -2,7 +2,9 @@
 
 from typing import List
 
+import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from detectron2.config import configurable
 from detectron2.layers import CycleBatchNormList, ShapeSpec, get_norm
@@ -14,7 +16,13 @@ class LWFTrackerHead(RetinaNetHead):
 
     The Re-ID tower has its own parameters (like the cls and box towers) so appearance features do
     not compete with detection features inside one tower.
+
+    With ``sparse_inference``, :meth:`forward` in eval mode returns ``None`` for the embeddings and
+    :meth:`embeddings_at` computes them at the kept detections only.
     """
+
+    # Norms that act on every position alone, so a patch gives the same result as the full map.
+    PER_POSITION_NORMS = ("", "BN", "SyncBN", "FrozenBN")
 
     @configurable
     def __init__(
@@ -28,13 +36,20 @@ class LWFTrackerHead(RetinaNetHead):
         embed_dim: int,
         norm="",
         prior_prob=0.01,
+        sparse_inference: bool = False,
     ):
         """
         Args:
             reid_conv_dims: output channels of each conv of the Re-ID tower.
             embed_dim: D, channels of the (not yet normalised) embedding per anchor.
+            sparse_inference: in eval mode, leave the embeddings to :meth:`embeddings_at`.
             Others: see :class:`RetinaNetHead`.
         """
+        if sparse_inference and norm not in self.PER_POSITION_NORMS:
+            raise ValueError(
+                f"sparse Re-ID inference needs a per-position norm {self.PER_POSITION_NORMS}, "
+                f"got {norm!r}: set MODEL.REID.SPARSE_INFERENCE False"
+            )
         super().__init__(
             input_shape=input_shape,
             num_classes=num_classes,
@@ -44,6 +59,8 @@ class LWFTrackerHead(RetinaNetHead):
             prior_prob=prior_prob,
         )
         self.embed_dim = embed_dim
+        self.num_anchors = num_anchors
+        self.sparse_inference = sparse_inference
         layers = []
         in_channels = input_shape[0].channels
         for out_channels in reid_conv_dims:
@@ -72,14 +89,55 @@ class LWFTrackerHead(RetinaNetHead):
         ret = super().from_config(cfg, input_shape)
         ret["reid_conv_dims"] = [input_shape[0].channels] * cfg.MODEL.REID.NUM_CONVS
         ret["embed_dim"] = cfg.MODEL.REID.EMBED_DIM
+        ret["sparse_inference"] = cfg.MODEL.REID.SPARSE_INFERENCE
         return ret
 
     def forward(self, features: List[Tensor]):
         """
         Returns:
             logits, bbox_reg: as :meth:`RetinaNetHead.forward`.
-            embeddings (list[Tensor]): per level (N, A*D, Hi, Wi), not normalised.
+            embeddings (list[Tensor] or None): per level (N, A*D, Hi, Wi), not normalised; None
+                in eval mode with ``sparse_inference`` (see :meth:`embeddings_at`).
         """
         logits, bbox_reg = super().forward(features)
+        if self.sparse_inference and not self.training:
+            return logits, bbox_reg, None
         embeddings = [self.reid_embed(self.reid_subnet(f)) for f in features]
         return logits, bbox_reg, embeddings
+
+    def embeddings_at(self, feature: Tensor, level: int, anchor_indices: Tensor) -> Tensor:
+        """(K, D) embeddings, not normalised, of the given anchors of one image's level.
+
+        Equal to the dense tower's output at those anchors: the tower (r 3x3 convs in all) runs
+        "valid" on the (2r+1)^2 patch around each anchor's position, and positions outside the
+        map are zeroed before each conv, as the dense convs' zero padding does.
+
+        Args:
+            feature: (C, H, W), the FPN level ``level`` of one image.
+            anchor_indices: (K,) indices into the level's (H x W x A) anchors, in the order of
+                ``DenseDetector._transpose_dense_predictions``.
+        """
+        convs = [m for m in self.reid_subnet if isinstance(m, nn.Conv2d)] + [self.reid_embed]
+        radius = len(convs)
+        height, width = feature.shape[-2:]
+        positions = torch.div(anchor_indices, self.num_anchors, rounding_mode="floor")
+        anchors = anchor_indices % self.num_anchors
+        offsets = torch.arange(-radius, radius + 1, device=feature.device)
+        rows = torch.div(positions, width, rounding_mode="floor")[:, None] + offsets  # (K, P)
+        cols = (positions % width)[:, None] + offsets
+        inside = ((rows >= 0) & (rows < height))[:, :, None] & ((cols >= 0) & (cols < width))[
+            :, None, :
+        ]
+        padded = F.pad(feature, (radius, radius, radius, radius))
+        x = padded[:, rows[:, :, None] + radius, cols[:, None, :] + radius].transpose(0, 1)
+        mask = inside[:, None].to(x.dtype)  # (K, 1, P, P)
+        for layer in [*self.reid_subnet, self.reid_embed]:
+            if isinstance(layer, nn.Conv2d):
+                x = F.conv2d(x * mask, layer.weight, layer.bias)
+                mask = mask[:, :, 1:-1, 1:-1]
+            elif isinstance(layer, CycleBatchNormList):
+                x = layer[level](x)
+            else:
+                x = layer(x)
+        embeddings = x.reshape(len(anchor_indices), self.num_anchors, self.embed_dim)
+        return embeddings[torch.arange(len(anchor_indices), device=x.device), anchors]

@@ -229,30 +229,54 @@ class LWFTracker(RetinaNet):
     def forward_inference(
         self, images: ImageList, features: List[Tensor], predictions: List[List[Tensor]]
     ) -> List[Instances]:
-        """Detections with ``pred_boxes``, ``scores``, ``pred_classes`` and ``pred_embeddings``."""
-        pred_logits, pred_deltas, pred_embeddings = self._transpose_dense_predictions(
-            predictions, [self.num_classes, 4, self.embed_dim]
+        """Detections with ``pred_boxes``, ``scores``, ``pred_classes`` and ``pred_embeddings``.
+
+        Embeddings are taken after NMS, for the kept detections only: from the dense maps, or, when
+        the head ran without them (sparse inference), computed by the head at those anchors.
+        """
+        pred_logits, pred_deltas = self._transpose_dense_predictions(
+            predictions[:2], [self.num_classes, 4]
         )
+        dense_embeddings = predictions[2]
+        if dense_embeddings is not None:
+            dense_embeddings = self._transpose_dense_predictions(
+                [dense_embeddings], [self.embed_dim]
+            )[0]
         anchors = self.anchor_generator(features)
         results = []
         for i, image_size in enumerate(images.image_sizes):
             per_level = [
-                self._decode_level(a, logits[i].sigmoid(), deltas[i], embeds[i], image_size)
-                for a, logits, deltas, embeds in zip(
-                    anchors, pred_logits, pred_deltas, pred_embeddings
-                )
+                self._decode_level(level, a, logits[i].sigmoid(), deltas[i], image_size)
+                for level, (a, logits, deltas) in enumerate(zip(anchors, pred_logits, pred_deltas))
             ]
             pred = Instances.cat(per_level)
             keep = batched_nms(
                 pred.pred_boxes.tensor, pred.scores, pred.pred_classes, self.test_nms_thresh
             )
-            results.append(pred[keep[: self.max_detections_per_image]])
+            pred = pred[keep[: self.max_detections_per_image]]
+            embeddings = pred.scores.new_zeros((len(pred), self.embed_dim))
+            for level in pred.anchor_levels.unique().tolist():
+                chosen = pred.anchor_levels == level
+                indices = pred.anchor_indices[chosen]
+                if dense_embeddings is None:
+                    embeddings[chosen] = self.head.embeddings_at(features[level][i], level, indices)
+                else:
+                    embeddings[chosen] = dense_embeddings[level][i][indices]
+            results.append(
+                Instances(
+                    image_size,
+                    pred_boxes=pred.pred_boxes,
+                    scores=pred.scores,
+                    pred_classes=pred.pred_classes,
+                    pred_embeddings=F.normalize(embeddings, dim=1),
+                )
+            )
         return results
 
     def _decode_level(
-        self, anchors: Boxes, scores: Tensor, deltas: Tensor, embeddings: Tensor, image_size
+        self, level: int, anchors: Boxes, scores: Tensor, deltas: Tensor, image_size
     ) -> Instances:
-        """Score threshold, top-k, box decoding, and the embedding of each kept anchor."""
+        """Score threshold, top-k and box decoding; keeps where each candidate came from."""
         keep = scores > self.test_score_thresh
         candidate_scores = scores[keep]
         candidates = torch.nonzero(keep)
@@ -267,5 +291,6 @@ class LWFTracker(RetinaNet):
             pred_boxes=Boxes(boxes),
             scores=candidate_scores[:num_topk],
             pred_classes=class_idxs,
-            pred_embeddings=F.normalize(embeddings[anchor_idxs], dim=1),
+            anchor_levels=torch.full_like(anchor_idxs, level),
+            anchor_indices=anchor_idxs,
         )

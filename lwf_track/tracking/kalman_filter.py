@@ -8,7 +8,6 @@ and far people. All functions return new arrays; inputs are never modified.
 from typing import Tuple
 
 import numpy as np
-import scipy.linalg
 from scipy.stats import chi2
 
 STATE_DIM = 8
@@ -66,7 +65,6 @@ class KalmanFilter:
         self.aspect_measurement_noise = aspect_measurement_noise
         self._motion = np.eye(STATE_DIM)
         self._motion[:MEASUREMENT_DIM, MEASUREMENT_DIM:] = np.eye(MEASUREMENT_DIM)
-        self._observation = np.eye(MEASUREMENT_DIM, STATE_DIM)
 
     def _state_std(self, height: np.ndarray, aspect_std: float) -> np.ndarray:
         """(N, 8) standard deviations of the state for box heights (N,)."""
@@ -105,37 +103,63 @@ class KalmanFilter:
         means, covariances = self.multi_predict(mean[None], covariance[None])
         return means[0], covariances[0]
 
+    def multi_project(
+        self, means: np.ndarray, covariances: np.ndarray
+    ) -> Tuple[np.ndarray, np.ndarray]:
+        """State distributions (N, 8), (N, 8, 8) -> measurement distributions (N, 4), (N, 4, 4),
+        measurement noise included (the observation matrix picks the first four state entries)."""
+        means = np.asarray(means, dtype=np.float64).reshape(-1, STATE_DIM)
+        covariances = np.asarray(covariances, dtype=np.float64).reshape(-1, STATE_DIM, STATE_DIM)
+        std = self._state_std(means[:, 3], self.aspect_measurement_noise)[:, :MEASUREMENT_DIM]
+        noise = np.square(std)[:, :, None] * np.eye(MEASUREMENT_DIM)
+        return (
+            means[:, :MEASUREMENT_DIM],
+            covariances[:, :MEASUREMENT_DIM, :MEASUREMENT_DIM] + noise,
+        )
+
     def project(self, mean: np.ndarray, covariance: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """State distribution -> measurement distribution (4,), (4, 4), measurement noise
-        included."""
-        height = np.asarray(mean[3:4], dtype=np.float64)
-        std = self._state_std(height, self.aspect_measurement_noise)[0, :MEASUREMENT_DIM]
-        projected_mean = self._observation @ mean
-        projected_cov = self._observation @ covariance @ self._observation.T
-        return projected_mean, projected_cov + np.diag(np.square(std))
+        """One state distribution -> measurement distribution (4,), (4, 4)."""
+        means, covariances = self.multi_project(mean[None], covariance[None])
+        return means[0], covariances[0]
+
+    def multi_update(
+        self, means: np.ndarray, covariances: np.ndarray, measurements: np.ndarray
+    ) -> Tuple[np.ndarray, np.ndarray]:
+        """Correct N predicted states (N, 8), (N, 8, 8) with their measured ``xyah`` boxes (N, 4).
+
+        Kalman gain ``K = P H^T S^-1``; with H selecting the first four entries, ``P H^T`` is
+        ``P[:, :, :4]`` and ``K^T`` solves ``S K^T = (P H^T)^T``.
+        """
+        means = np.asarray(means, dtype=np.float64).reshape(-1, STATE_DIM)
+        covariances = np.asarray(covariances, dtype=np.float64).reshape(-1, STATE_DIM, STATE_DIM)
+        projected_means, projected_covs = self.multi_project(means, covariances)
+        cross = covariances[:, :, :MEASUREMENT_DIM]  # P H^T, (N, 8, 4)
+        gains = np.linalg.solve(projected_covs, cross.transpose(0, 2, 1)).transpose(0, 2, 1)
+        innovations = np.asarray(measurements, dtype=np.float64).reshape(-1, 4) - projected_means
+        new_means = means + np.einsum("nij,nj->ni", gains, innovations)
+        new_covariances = covariances - gains @ projected_covs @ gains.transpose(0, 2, 1)
+        return new_means, new_covariances
 
     def update(
         self, mean: np.ndarray, covariance: np.ndarray, measurement: np.ndarray
     ) -> Tuple[np.ndarray, np.ndarray]:
-        """Correct a predicted state with a measured ``xyah`` box."""
-        projected_mean, projected_cov = self.project(mean, covariance)
-        cholesky = scipy.linalg.cho_factor(projected_cov, lower=True, check_finite=False)
-        gain = scipy.linalg.cho_solve(
-            cholesky, (covariance @ self._observation.T).T, check_finite=False
-        ).T
-        innovation = np.asarray(measurement, dtype=np.float64) - projected_mean
-        new_mean = mean + gain @ innovation
-        new_covariance = covariance - gain @ projected_cov @ gain.T
-        return new_mean, new_covariance
+        """Correct one predicted state with a measured ``xyah`` box."""
+        means, covariances = self.multi_update(mean[None], covariance[None], measurement[None])
+        return means[0], covariances[0]
+
+    def multi_gating_distance(
+        self, means: np.ndarray, covariances: np.ndarray, measurements: np.ndarray
+    ) -> np.ndarray:
+        """Squared Mahalanobis distance (N, M) of ``xyah`` measurements (M, 4) to N tracks;
+        chi-square distributed with 4 dof when the measurement belongs to the track."""
+        projected_means, projected_covs = self.multi_project(means, covariances)
+        measurements = np.asarray(measurements, dtype=np.float64).reshape(-1, 4)
+        offsets = measurements[None] - projected_means[:, None]  # (N, M, 4)
+        solved = np.linalg.solve(projected_covs, offsets.transpose(0, 2, 1))  # (N, 4, M)
+        return np.einsum("nmi,nim->nm", offsets, solved)
 
     def gating_distance(
         self, mean: np.ndarray, covariance: np.ndarray, measurements: np.ndarray
     ) -> np.ndarray:
-        """Squared Mahalanobis distance (M,) of ``xyah`` measurements (M, 4) to one track;
-        chi-square distributed with 4 dof when the measurement belongs to the track."""
-        projected_mean, projected_cov = self.project(mean, covariance)
-        offsets = np.asarray(measurements, dtype=np.float64).reshape(-1, 4) - projected_mean
-        # A plain solve: scipy 1.17's solve_triangular takes milliseconds for several right-hand
-        # sides, which made this the tracker's bottleneck.
-        solved = np.linalg.solve(projected_cov, offsets.T)
-        return np.einsum("ij,ji->i", offsets, solved)
+        """Squared Mahalanobis distance (M,) of measurements (M, 4) to one track."""
+        return self.multi_gating_distance(mean[None], covariance[None], measurements)[0]

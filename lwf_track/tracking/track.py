@@ -6,8 +6,6 @@ from typing import Optional
 
 import numpy as np
 
-from .kalman_filter import xyah_to_xyxy
-
 
 class TrackState(enum.Enum):
     UNCONFIRMED = "unconfirmed"  # born last frame; needs one more match to get an id
@@ -48,10 +46,6 @@ class Track:
     @property
     def is_confirmed(self) -> bool:
         return self.state is not TrackState.UNCONFIRMED
-
-    def predicted_box(self) -> np.ndarray:
-        """XYXY box of the Kalman state (after this frame's prediction, before the update)."""
-        return xyah_to_xyxy(self.mean[:4])[0]
 
     def frames_since_match(self, frame_id: int) -> int:
         return frame_id - self.last_matched_frame

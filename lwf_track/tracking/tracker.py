@@ -19,7 +19,7 @@ import torch
 from detectron2.config import configurable
 from detectron2.structures import Boxes, Instances
 
-from .kalman_filter import KalmanFilter, chi2_gating_threshold, xyxy_to_xyah
+from .kalman_filter import KalmanFilter, chi2_gating_threshold, xyah_to_xyxy, xyxy_to_xyah
 from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment
 from .track import Track, TrackState, smooth_embedding
 
@@ -180,9 +180,10 @@ class OnlineTracker:
         appearance = embedding_distance(
             np.stack([t.embedding for t in tracks]), detections.embeddings[indices]
         )
-        measurements = xyxy_to_xyah(detections.boxes[indices])
-        motion = np.stack(
-            [self._kalman.gating_distance(t.mean, t.covariance, measurements) for t in tracks]
+        motion = self._kalman.multi_gating_distance(
+            np.stack([t.mean for t in tracks]),
+            np.stack([t.covariance for t in tracks]),
+            xyxy_to_xyah(detections.boxes[indices]),
         )
         cost = fuse_motion(appearance, motion, self.embed_weight, self.motion_gate)
         return self._assign(tracks, detections, indices, cost, self.embed_match_thresh)
@@ -226,26 +227,45 @@ class OnlineTracker:
         """Hungarian matching on ``cost`` (tracks x ``indices``); matched tracks take their
         detection. Returns the unmatched tracks and detection indices."""
         matches, unmatched_tracks, unmatched_detections = linear_assignment(cost, thresh)
-        for row, col in matches:
-            self._record_match(tracks[row], detections, indices[col], keep_embedding)
+        self._record_matches(
+            [tracks[row] for row in matches[:, 0]],
+            detections,
+            indices[matches[:, 1]],
+            keep_embedding,
+        )
         return [tracks[i] for i in unmatched_tracks], indices[unmatched_detections]
 
-    def _record_match(
-        self, track: Track, detections: _Detections, index: int, keep_embedding: bool
+    def _record_matches(
+        self,
+        tracks: List[Track],
+        detections: _Detections,
+        indices: np.ndarray,
+        keep_embedding: bool,
     ) -> None:
-        """Kalman update with the detection; a track's first match after birth confirms it and
-        gives it the next id."""
-        box = detections.boxes[index].copy()
-        mean, covariance = self._kalman.update(track.mean, track.covariance, xyxy_to_xyah(box)[0])
-        embedding = None
-        if keep_embedding and detections.embeddings is not None:
-            embedding = detections.embeddings[index]
-        score = float(detections.scores[index])
-        track.record_match(
-            mean, covariance, box, score, embedding, self.embed_momentum, self._frame_id
+        """Kalman update of every matched track with its detection (one batched update); a
+        track's first match after birth confirms it and gives it the next id."""
+        if not tracks:
+            return
+        boxes = detections.boxes[indices]
+        means, covariances = self._kalman.multi_update(
+            np.stack([t.mean for t in tracks]),
+            np.stack([t.covariance for t in tracks]),
+            xyxy_to_xyah(boxes),
         )
-        if track.track_id is None:
-            track.track_id = self._next_track_id()
+        with_embedding = keep_embedding and detections.embeddings is not None
+        for k, (track, index) in enumerate(zip(tracks, indices)):
+            embedding = detections.embeddings[index] if with_embedding else None
+            track.record_match(
+                means[k],
+                covariances[k],
+                boxes[k],
+                float(detections.scores[index]),
+                embedding,
+                self.embed_momentum,
+                self._frame_id,
+            )
+            if track.track_id is None:
+                track.track_id = self._next_track_id()
 
     def _start_tracks(self, detections: _Detections, indices: np.ndarray) -> None:
         """Stage 5: unmatched high detections above ``birth_thresh`` start unconfirmed tracks;
@@ -307,7 +327,10 @@ def _tracked(tracks: Sequence[Track]) -> List[Track]:
 
 
 def _predicted_boxes(tracks: Sequence[Track]) -> np.ndarray:
-    return np.array([t.predicted_box() for t in tracks], dtype=np.float64).reshape(-1, 4)
+    """(N, 4) XYXY boxes of the tracks' Kalman states."""
+    if not tracks:
+        return np.zeros((0, 4))
+    return xyah_to_xyxy(np.stack([t.mean[:4] for t in tracks]))
 
 
 def tracks_to_mot_rows(frame_id: int, instances: Instances, min_box_area: float) -> List[MOTRow]:

@@ -11,3 +11,16 @@ class MOTFormatError(ValueError):
         self.line = line
         where = self.path if line is None else f"{self.path} line {line}"
         super().__init__(f"{where}: {message}")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file (``MODEL.WEIGHTS``, a resumed ``model_*.pth``) that cannot be loaded:
+    truncated, corrupt, or not a checkpoint at all."""
+
+    def __init__(self, path, reason: str):
+        self.path = str(path)
+        super().__init__(
+            f"{self.path}: cannot be loaded as a checkpoint ({reason}); the file is truncated, "
+            "corrupt or not a PyTorch checkpoint: copy it again or point MODEL.WEIGHTS / "
+            "last_checkpoint at another file"
+        )
