@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -46,7 +47,7 @@ class Setting:
     def key(self) -> str:
         """Folder name: the overrides, made file-system safe (equal settings share a folder)."""
         text = "_".join(f"{k.split('.')[-1]}-{v}" for k, v in zip(*[iter(self.overrides)] * 2))
-        return re.sub(r"[^A-Za-z0-9_.-]+", "", text.replace(" ", "")).lower()
+        return re.sub(r"[^A-Za-z0-9_.-]+", "", text.replace(",", "-")).lower()
 
 
 def fixed(weights: Sequence[float], label: str | None = None) -> Setting:
@@ -161,7 +162,7 @@ class ExperimentRunner:
         train = [sys.executable, "train_net.py", *base, *overrides]
         if (run_dir / "last_checkpoint").exists():
             train.insert(2, "--resume")
-        train_seconds = self._timed(train, run_dir / "train.log", run_dir / "train_time.json")
+        train_time = self._timed(train, run_dir / "train.log", run_dir / "train_time.json")
         weights = str(run_dir / "model_final.pth")
         # training ends by tracking the val set (detectron2's final evaluation); track_net.py
         # keeps those tracks, so it only tracks what a killed run left undone, then evaluates
@@ -172,24 +173,34 @@ class ExperimentRunner:
             "label": setting.label,
             "overrides": list(setting.overrides),
             "seed": seed,
-            "train_seconds": train_seconds,
+            "train_seconds": train_time["seconds"],
+            "train_cpu_seconds": train_time["cpu_seconds"],
             "weighting_parameters": weighting_parameters(self.config_file, overrides),
             "metrics": {m: metrics[m] for m in TABLE_METRICS},
         }
         atomic_write_json(str(run_dir / "result.json"), result)
         return result
 
-    def _timed(self, command: list[str], log_path: Path, ledger: Path) -> float:
-        """Run ``command``; its seconds are added to ``ledger``, so a resumed training counts
-        the time of every attempt."""
-        spent = json.loads(ledger.read_text())["seconds"] if ledger.exists() else 0.0
-        start = time.perf_counter()
+    def _timed(self, command: list[str], log_path: Path, ledger: Path) -> dict:
+        """Run ``command``; its wall and CPU seconds are added to ``ledger``, so a resumed training
+        counts every attempt. CPU seconds (of the finished child processes) do not grow while
+        other jobs share the machine, which makes them the comparable cost."""
+        spent = json.loads(ledger.read_text()) if ledger.exists() else {}
+        spent = {"seconds": spent.get("seconds", 0.0), "cpu_seconds": spent.get("cpu_seconds", 0.0)}
+        start, cpu_start = time.perf_counter(), children_cpu_seconds()
         try:
             self.execute(command, log_path)
         finally:
-            spent += time.perf_counter() - start
-            atomic_write_json(str(ledger), {"seconds": spent})
+            spent["seconds"] += time.perf_counter() - start
+            spent["cpu_seconds"] += children_cpu_seconds() - cpu_start
+            atomic_write_json(str(ledger), spent)
         return spent
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU seconds of this process's finished (waited-for) child processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_logged(command: list[str], log_path: Path) -> None:
@@ -237,18 +248,18 @@ def summary_rows(results: dict[Setting, list[dict]]) -> list[dict]:
         row["params"] = runs[0]["weighting_parameters"]
         for metric in TABLE_METRICS:
             row[metric], row[metric + "_std"] = mean_std([r["metrics"][metric] for r in runs])
-        minutes = [r["train_seconds"] / 60 for r in runs]
-        row["train_min"], row["train_min_std"] = mean_std(minutes)
+        minutes = [r["train_cpu_seconds"] / 60 for r in runs]
+        row["train_cpu_min"], row["train_cpu_min_std"] = mean_std(minutes)
         rows.append(row)
     return rows
 
 
 def markdown_table(rows: list[dict]) -> str:
-    header = ["Setting", "Seeds", "Params", *TABLE_METRICS, "Train (min)"]
+    header = ["Setting", "Seeds", "Params", *TABLE_METRICS, "Train (CPU min)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         cells = [row["setting"], str(row["seeds"]), str(row["params"])]
-        for metric in (*TABLE_METRICS, "train_min"):
+        for metric in (*TABLE_METRICS, "train_cpu_min"):
             digits = 0 if metric in COUNT_METRICS else 1
             cells.append(f"{row[metric]:.{digits}f} ± {row[metric + '_std']:.{digits}f}")
         lines.append("| " + " | ".join(cells) + " |")
@@ -257,7 +268,7 @@ def markdown_table(rows: list[dict]) -> str:
 
 def csv_table(rows: list[dict]) -> str:
     fields = ["setting", "seeds", "params"]
-    for metric in (*TABLE_METRICS, "train_min"):
+    for metric in (*TABLE_METRICS, "train_cpu_min"):
         fields += [metric, metric + "_std"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")

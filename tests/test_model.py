@@ -170,14 +170,18 @@ def test_sparse_reid_equals_the_dense_tower_at_every_anchor_kind(norm):
         assert head(features)[2] is None
         head.sparse_inference = False
         dense = head(features)[2]
-        for level, feature in enumerate(features):
-            count = feature.shape[-2] * feature.shape[-1] * 3
-            # corners, edges and the interior, every anchor of a location
-            indices = torch.tensor([0, 1, 2, count - 1, count // 2, 3 * 9 * 2 + 4, 3 * 8])
-            for image in range(2):
-                expected = dense[level][image].reshape(3, 4, -1).permute(2, 0, 1).reshape(-1, 4)
-                sparse = head.embeddings_at(feature[image], level, indices)
-                torch.testing.assert_close(sparse, expected[indices], rtol=1e-4, atol=1e-5)
+        for image in range(2):
+            indices, expected = [], []
+            for level, feature in enumerate(features):
+                count = feature.shape[-2] * feature.shape[-1] * 3
+                # corners, edges and the interior, every anchor of a location
+                chosen = torch.tensor([0, 1, 2, count - 1, count // 2, 3 * 9 * 2 + 4, 3 * 8])
+                per_anchor = dense[level][image].reshape(3, 4, -1).permute(2, 0, 1).reshape(-1, 4)
+                indices.append(chosen[: 2 + level * 5])  # levels with different counts
+                expected.append(per_anchor[indices[-1]])
+            sparse = head.embeddings_at([f[image] for f in features], indices)
+            for got, want in zip(sparse, expected):
+                torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
 
 
 def test_sparse_and_dense_inference_give_the_same_detections(model):

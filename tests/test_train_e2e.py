@@ -132,6 +132,27 @@ def test_track_net_eval_only_writes_tracks_and_metrics(trained, data_root):
     assert (out / "metrics.csv").is_file()
 
 
+def test_end_of_training_tracks_are_reused_by_track_net(trained, data_root):
+    """Training ends by tracking DATASETS.TEST into OUTPUT_DIR; track_net.py --eval-only in the
+    same folder evaluates those tracks instead of tracking again (unless --overwrite)."""
+    from e2e_helpers import TINY
+
+    tracks = sorted((trained / "tracks").glob("*.txt"))
+    assert len(tracks) == 2
+    before = {t.name: t.read_text() for t in tracks}
+    from_training = json.loads((trained / "metrics.json").read_text())["OVERALL"]
+    args = ["track_net.py", "--config-file", "configs/lwf_synthetic_cpu.yaml", "--eval-only"]
+    args += [*TINY, "MODEL.WEIGHTS", trained / "model_final.pth", "OUTPUT_DIR", trained]
+    result = run_command(args, data_root)
+    assert (
+        result.stdout.count("results exist, not tracked again")
+        + result.stderr.count("results exist, not tracked again")
+        == 2
+    )
+    assert {t.name: t.read_text() for t in tracks} == before
+    assert json.loads((trained / "metrics.json").read_text())["OVERALL"] == from_training
+
+
 def test_track_net_on_a_real_video_writes_a_playable_mp4(trained, data_root, shared_data):
     video = shared_data / "videos" / "pets09_s2l1_480x360.mp4"
     out = trained / "video"

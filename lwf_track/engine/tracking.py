@@ -25,18 +25,16 @@ def track_datasets(cfg, overwrite: bool = False) -> Dict[str, dict]:
     """Track every sequence of ``DATASETS.TEST`` and evaluate those with ground truth.
 
     Results go to ``OUTPUT_DIR/tracks/<SEQ>.txt`` (one test set) or
-    ``OUTPUT_DIR/<set>/tracks/<SEQ>.txt`` (several). Sequences whose result file exists are not
-    tracked again unless ``overwrite``; they are still evaluated.
+    ``OUTPUT_DIR/<set>/tracks/<SEQ>.txt`` (several), where the end-of-training evaluation also
+    writes them. Sequences whose result file exists are not tracked again unless ``overwrite``;
+    they are still evaluated.
     """
     model = Trainer.build_model(cfg)
     AtomicCheckpointer(model).load(cfg.MODEL.WEIGHTS)
     model.eval()
     results = {}
     for name in cfg.DATASETS.TEST:
-        output_dir = (
-            cfg.OUTPUT_DIR if len(cfg.DATASETS.TEST) == 1 else os.path.join(cfg.OUTPUT_DIR, name)
-        )
-        evaluator = Trainer.build_evaluator(cfg, name, output_dir=output_dir, overwrite=overwrite)
+        evaluator = Trainer.build_evaluator(cfg, name, overwrite=overwrite)
         evaluator.reset()
         records = DatasetCatalog.get(name)
         kept = {seq for seq in {r["sequence"] for r in records} if evaluator.keeps_results(seq)}

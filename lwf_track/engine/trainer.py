@@ -58,6 +58,15 @@ def _num_identities_in_checkpoint(weights: str):
     return None if classifier is None else int(classifier.shape[0])
 
 
+def evaluation_dir(cfg, dataset_name: str) -> str:
+    """Where the tracks and metrics of a test set go: ``OUTPUT_DIR`` itself for the usual single
+    test set (``OUTPUT_DIR/tracks/<SEQ>.txt``, ``OUTPUT_DIR/metrics.json``), else
+    ``OUTPUT_DIR/<set>``."""
+    if len(cfg.DATASETS.TEST) == 1:
+        return cfg.OUTPUT_DIR
+    return os.path.join(cfg.OUTPUT_DIR, dataset_name)
+
+
 def check_weights_path(weights: str) -> None:
     """A clear error for a local MODEL.WEIGHTS that does not exist (URLs are fetched later)."""
     if weights and "://" not in weights and not os.path.exists(weights):
@@ -167,14 +176,16 @@ class Trainer(DefaultTrainer):
         return build_detection_test_loader(cfg, dataset_name, mapper=mapper)
 
     @classmethod
-    def build_evaluator(cls, cfg, dataset_name, output_dir=None, overwrite=True):
+    def build_evaluator(cls, cfg, dataset_name, overwrite=True):
+        """A :class:`MOTEvaluator` writing to :func:`evaluation_dir`: the end-of-training
+        evaluation and ``track_net.py --eval-only`` share their results."""
         from ..data.datasets import get_sequences
         from ..evaluation.evaluator import MOTEvaluator
         from ..tracking import OnlineTracker
 
         return MOTEvaluator(
             sequences=get_sequences(dataset_name),
-            output_dir=output_dir or os.path.join(cfg.OUTPUT_DIR, "inference", dataset_name),
+            output_dir=evaluation_dir(cfg, dataset_name),
             tracker_factory=lambda frame_rate: OnlineTracker(cfg, frame_rate=frame_rate),
             min_box_area=cfg.TRACKER.MIN_BOX_AREA,
             overwrite=overwrite,

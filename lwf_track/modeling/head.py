@@ -105,39 +105,51 @@ class LWFTrackerHead(RetinaNetHead):
         embeddings = [self.reid_embed(self.reid_subnet(f)) for f in features]
         return logits, bbox_reg, embeddings
 
-    def embeddings_at(self, feature: Tensor, level: int, anchor_indices: Tensor) -> Tensor:
-        """(K, D) embeddings, not normalised, of the given anchors of one image's level.
+    def embeddings_at(self, features: List[Tensor], anchor_indices: List[Tensor]) -> List[Tensor]:
+        """(K_l, D) embeddings, not normalised, of the given anchors of one image, per level.
 
         Equal to the dense tower's output at those anchors: the tower (r 3x3 convs in all) runs
         "valid" on the (2r+1)^2 patch around each anchor's position, and positions outside the
-        map are zeroed before each conv, as the dense convs' zero padding does.
+        map are zeroed before each conv, as the dense convs' zero padding does. The patches of
+        all levels go through each conv together (the convs are shared across levels).
 
         Args:
-            feature: (C, H, W), the FPN level ``level`` of one image.
-            anchor_indices: (K,) indices into the level's (H x W x A) anchors, in the order of
-                ``DenseDetector._transpose_dense_predictions``.
+            features: per level, (C, H_l, W_l) of one image.
+            anchor_indices: per level, (K_l,) indices into the level's (H x W x A) anchors, in the
+                order of ``DenseDetector._transpose_dense_predictions``.
         """
-        convs = [m for m in self.reid_subnet if isinstance(m, nn.Conv2d)] + [self.reid_embed]
-        radius = len(convs)
-        height, width = feature.shape[-2:]
-        positions = torch.div(anchor_indices, self.num_anchors, rounding_mode="floor")
-        anchors = anchor_indices % self.num_anchors
-        offsets = torch.arange(-radius, radius + 1, device=feature.device)
-        rows = torch.div(positions, width, rounding_mode="floor")[:, None] + offsets  # (K, P)
-        cols = (positions % width)[:, None] + offsets
-        inside = ((rows >= 0) & (rows < height))[:, :, None] & ((cols >= 0) & (cols < width))[
-            :, None, :
-        ]
-        padded = F.pad(feature, (radius, radius, radius, radius))
-        x = padded[:, rows[:, :, None] + radius, cols[:, None, :] + radius].transpose(0, 1)
-        mask = inside[:, None].to(x.dtype)  # (K, 1, P, P)
+        radius = 1 + sum(isinstance(m, nn.Conv2d) for m in self.reid_subnet)
+        patches, masks, anchors = [], [], []
+        for feature, indices in zip(features, anchor_indices):
+            patch, mask = self._patches(feature, indices, radius)
+            patches.append(patch)
+            masks.append(mask)
+            anchors.append(indices % self.num_anchors)
+        counts = [len(indices) for indices in anchor_indices]
+        x, mask = torch.cat(patches), torch.cat(masks)
         for layer in [*self.reid_subnet, self.reid_embed]:
             if isinstance(layer, nn.Conv2d):
                 x = F.conv2d(x * mask, layer.weight, layer.bias)
                 mask = mask[:, :, 1:-1, 1:-1]
-            elif isinstance(layer, CycleBatchNormList):
-                x = layer[level](x)
+            elif isinstance(layer, CycleBatchNormList):  # per-level statistics
+                x = torch.cat([layer[i](part) for i, part in enumerate(x.split(counts))])
             else:
                 x = layer(x)
-        embeddings = x.reshape(len(anchor_indices), self.num_anchors, self.embed_dim)
-        return embeddings[torch.arange(len(anchor_indices), device=x.device), anchors]
+        embeddings = x.reshape(len(x), self.num_anchors, self.embed_dim)
+        embeddings = embeddings[torch.arange(len(x), device=x.device), torch.cat(anchors)]
+        return list(embeddings.split(counts))
+
+    def _patches(self, feature: Tensor, anchor_indices: Tensor, radius: int):
+        """(K, C, P, P) patches of ``feature`` (C, H, W) centred on the anchors' positions, zero
+        outside the map, and (K, 1, P, P) masks of the positions inside it; P = 2 radius + 1."""
+        height, width = feature.shape[-2:]
+        positions = torch.div(anchor_indices, self.num_anchors, rounding_mode="floor")
+        offsets = torch.arange(-radius, radius + 1, device=feature.device)
+        rows = torch.div(positions, width, rounding_mode="floor")[:, None] + offsets  # (K, P)
+        cols = (positions % width)[:, None] + offsets
+        inside_rows = (rows >= 0) & (rows < height)
+        inside_cols = (cols >= 0) & (cols < width)
+        inside = inside_rows[:, :, None] & inside_cols[:, None, :]
+        padded = F.pad(feature, (radius, radius, radius, radius))
+        patches = padded[:, rows[:, :, None] + radius, cols[:, None, :] + radius].transpose(0, 1)
+        return patches, inside[:, None].to(feature.dtype)

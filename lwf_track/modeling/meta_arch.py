@@ -254,14 +254,7 @@ class LWFTracker(RetinaNet):
                 pred.pred_boxes.tensor, pred.scores, pred.pred_classes, self.test_nms_thresh
             )
             pred = pred[keep[: self.max_detections_per_image]]
-            embeddings = pred.scores.new_zeros((len(pred), self.embed_dim))
-            for level in pred.anchor_levels.unique().tolist():
-                chosen = pred.anchor_levels == level
-                indices = pred.anchor_indices[chosen]
-                if dense_embeddings is None:
-                    embeddings[chosen] = self.head.embeddings_at(features[level][i], level, indices)
-                else:
-                    embeddings[chosen] = dense_embeddings[level][i][indices]
+            embeddings = self._embeddings_of(pred, features, dense_embeddings, i)
             results.append(
                 Instances(
                     image_size,
@@ -272,6 +265,21 @@ class LWFTracker(RetinaNet):
                 )
             )
         return results
+
+    def _embeddings_of(
+        self, pred: Instances, features: List[Tensor], dense_embeddings, image: int
+    ) -> Tensor:
+        """(len(pred), D) raw embeddings of the detections of image ``image``, by level."""
+        embeddings = pred.scores.new_zeros((len(pred), self.embed_dim))
+        chosen = [pred.anchor_levels == level for level in range(len(features))]
+        indices = [pred.anchor_indices[mask] for mask in chosen]
+        if dense_embeddings is None:
+            per_level = self.head.embeddings_at([f[image] for f in features], indices)
+        else:
+            per_level = [dense[image][idx] for dense, idx in zip(dense_embeddings, indices)]
+        for mask, values in zip(chosen, per_level):
+            embeddings[mask] = values
+        return embeddings
 
     def _decode_level(
         self, level: int, anchors: Boxes, scores: Tensor, deltas: Tensor, image_size
