@@ -290,7 +290,7 @@ def write_tables(grid: str, rows: list[dict], out_dir: Path, command: str) -> Pa
 
 def plot_lwf_curves(runner: ExperimentRunner, settings: Sequence[Setting], out_png: Path) -> bool:
     """alpha, beta, gamma over iterations (paper Fig. 3) of the first seed of each LWF setting."""
-    from .engine.hooks import TRAIN_METRICS_FILE, WEIGHT_KEYS, read_weight_history
+    from .engine.hooks import TRAIN_METRICS_FILE, draw_weight_history, read_weight_history
 
     panels = []
     for setting in settings:
@@ -308,9 +308,7 @@ def plot_lwf_curves(runner: ExperimentRunner, settings: Sequence[Setting], out_p
     rows = math.ceil(len(panels) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
     for ax, (label, history) in zip(axes.flat, panels):
-        for key, name in WEIGHT_KEYS.items():
-            if history.get(key):
-                ax.plot(*zip(*history[key]), label=name)
+        draw_weight_history(ax, history)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("iteration")
         ax.grid(alpha=0.3)

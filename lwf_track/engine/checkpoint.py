@@ -79,7 +79,5 @@ class AtomicCheckpointer(DetectionCheckpointer):
     def _load_file(self, filename: str):
         try:
             return super()._load_file(filename)
-        except CheckpointError:
-            raise
         except _LOAD_ERRORS as error:
             raise CheckpointError(filename, _first_line(error)) from error

@@ -36,6 +36,13 @@ def read_weight_history(metrics_json: str) -> Dict[str, List[Tuple[int, float]]]
     return {key: sorted(points.items()) for key, points in history.items()}
 
 
+def draw_weight_history(ax, history: Dict[str, List[Tuple[int, float]]]) -> None:
+    """One line per weighting factor of :func:`read_weight_history` on a matplotlib axis."""
+    for key, label in WEIGHT_KEYS.items():
+        if history.get(key):
+            ax.plot(*zip(*history[key]), label=label)
+
+
 def plot_weight_curves(metrics_json: str, out_png: str) -> bool:
     """The paper's Fig. 3: alpha, beta, gamma over iterations. Returns False if nothing to plot."""
     history = read_weight_history(metrics_json)
@@ -47,10 +54,7 @@ def plot_weight_curves(metrics_json: str, out_png: str) -> bool:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for key, label in WEIGHT_KEYS.items():
-        if key in history:
-            iters, values = zip(*history[key])
-            ax.plot(iters, values, label=label)
+    draw_weight_history(ax, history)
     ax.set_xlabel("iteration")
     ax.set_ylabel("weighting factor")
     ax.set_title("Loss weighting factors during training")

@@ -163,10 +163,9 @@ class OnlineTracker:
         FairMOT / ByteTrack) so an unseen box does not keep growing or shrinking."""
         if not self._tracks:
             return
-        means = np.stack([t.mean for t in self._tracks])
+        means, covariances = _kalman_states(self._tracks)
         lost = np.array([t.state is TrackState.LOST for t in self._tracks])
         means[lost, 7] = 0.0
-        covariances = np.stack([t.covariance for t in self._tracks])
         means, covariances = self._kalman.multi_predict(means, covariances)
         for track, mean, covariance in zip(self._tracks, means, covariances):
             track.mean, track.covariance = mean, covariance
@@ -181,9 +180,7 @@ class OnlineTracker:
             np.stack([t.embedding for t in tracks]), detections.embeddings[indices]
         )
         motion = self._kalman.multi_gating_distance(
-            np.stack([t.mean for t in tracks]),
-            np.stack([t.covariance for t in tracks]),
-            xyxy_to_xyah(detections.boxes[indices]),
+            *_kalman_states(tracks), xyxy_to_xyah(detections.boxes[indices])
         )
         cost = fuse_motion(appearance, motion, self.embed_weight, self.motion_gate)
         return self._assign(tracks, detections, indices, cost, self.embed_match_thresh)
@@ -247,11 +244,7 @@ class OnlineTracker:
         if not tracks:
             return
         boxes = detections.boxes[indices]
-        means, covariances = self._kalman.multi_update(
-            np.stack([t.mean for t in tracks]),
-            np.stack([t.covariance for t in tracks]),
-            xyxy_to_xyah(boxes),
-        )
+        means, covariances = self._kalman.multi_update(*_kalman_states(tracks), xyxy_to_xyah(boxes))
         with_embedding = keep_embedding and detections.embeddings is not None
         for k, (track, index) in enumerate(zip(tracks, indices)):
             embedding = detections.embeddings[index] if with_embedding else None
@@ -324,6 +317,11 @@ class OnlineTracker:
 
 def _tracked(tracks: Sequence[Track]) -> List[Track]:
     return [t for t in tracks if t.state is TrackState.TRACKED]
+
+
+def _kalman_states(tracks: Sequence[Track]) -> Tuple[np.ndarray, np.ndarray]:
+    """The tracks' Kalman means (N, 8) and covariances (N, 8, 8), stacked (new arrays)."""
+    return np.stack([t.mean for t in tracks]), np.stack([t.covariance for t in tracks])
 
 
 def _predicted_boxes(tracks: Sequence[Track]) -> np.ndarray:
