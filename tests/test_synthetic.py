@@ -13,14 +13,13 @@ import pytest
 
 from lwf_track.data.synthetic import (
     DIFFICULTIES,
-    Appearance,
     ensure_benchmark,
     generate_benchmark,
-    main,
-    render_people,
     summarize_benchmark,
-    visibility,
 )
+from lwf_track.data.synthetic.__main__ import main
+from lwf_track.data.synthetic.appearance import Appearance
+from lwf_track.data.synthetic.render import render_people, visibility
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {"num_seqs": 2, "frames": 8, "width": 160, "height": 96}

@@ -17,7 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from lwf_track.data.synthetic import DEMO_FRAMES, DEMO_SPLITS, ensure_benchmark
+from demo_data import DEMO_FRAMES, DEMO_SPLITS
+
+from lwf_track.data.synthetic import ensure_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/lwf_synthetic_cpu.yaml"
