@@ -14,6 +14,7 @@ from lwf_track.weighting import (
     TASK_LOSS_KEYS,
     Fixed,
     GradNorm,
+    LossWeighting,
     Uncertainty,
     build_loss_weighting,
 )
@@ -58,9 +59,18 @@ def test_all_methods_registered_and_built_from_config():
     for name in NAMES:
         assert name in LOSS_WEIGHTING_REGISTRY
         module = build_loss_weighting(config(name))
-        assert isinstance(module, nn.Module)
+        assert isinstance(module, nn.Module) and isinstance(module, LossWeighting)
         assert module.current_weights().shape == (3,)
     assert isinstance(build_loss_weighting(config("LWF")), LWF)  # the default
+
+
+def test_a_method_must_state_forward_and_current_weights():
+    class ForwardOnly(LossWeighting):
+        def forward(self, raw_losses, shared_parameters=None):
+            return dict(raw_losses)
+
+    with pytest.raises(TypeError, match="current_weights"):
+        ForwardOnly()
 
 
 def test_unknown_name_lists_registered_names():

@@ -1,41 +1,33 @@
-"""What every loss-weighting module shares: the task order and small tensor helpers."""
+"""The interface every loss-weighting method implements."""
 
-from typing import Dict, Mapping
+from abc import ABC, abstractmethod
+from typing import Dict, Mapping, Optional, Sequence
 
-import torch
-from torch import Tensor
-
-from detectron2.utils import comm
-
-# The paper's three objectives, in the order of alpha, beta, gamma.
-TASKS = ("cls", "reg", "reid")
-# Keys of the raw task losses in the model's loss dict, same order as TASKS.
-TASK_LOSS_KEYS = ("loss_cls", "loss_box_reg", "loss_reid")
+from torch import Tensor, nn
 
 
-def check_task_losses(raw_losses: Mapping[str, Tensor]) -> None:
-    missing = [key for key in TASK_LOSS_KEYS if key not in raw_losses]
-    if missing:
-        raise KeyError(f"Loss weighting needs {TASK_LOSS_KEYS}; missing {missing}")
+class LossWeighting(nn.Module, ABC):
+    """Turns the raw task losses (L_cls, L_reg, L_reid) into the terms the trainer sums.
 
+    A method keeps its state (learned parameters, loss history) as parameters and buffers, so it
+    is trained, checkpointed and resumed with the model that owns it.
+    """
 
-def stack_losses(raw_losses: Mapping[str, Tensor]) -> Tensor:
-    """(L_cls, L_reg, L_reid) as one tensor of shape (3,), keeping their autograd graphs."""
-    check_task_losses(raw_losses)
-    return torch.stack([raw_losses[key].reshape(()) for key in TASK_LOSS_KEYS])
+    @abstractmethod
+    def forward(
+        self,
+        raw_losses: Mapping[str, Tensor],
+        shared_parameters: Optional[Sequence[nn.Parameter]] = None,
+    ) -> Dict[str, Tensor]:
+        """``{key: w_i * L_i}`` for every key of ``TASK_LOSS_KEYS``, plus any loss of the method's
+        own (a regulariser of its weights) under its own ``loss_*`` key.
 
+        ``raw_losses`` holds the unweighted task losses (other keys are ignored);
+        ``shared_parameters`` are the last parameters all tasks share, for methods that compare
+        the tasks' gradients there (GradNorm); the others ignore them.
+        """
 
-def weighted_terms(weights: Tensor, raw_losses: Mapping[str, Tensor]) -> Dict[str, Tensor]:
-    """The dict {loss_key: w_i * L_i} the trainer sums."""
-    check_task_losses(raw_losses)
-    return {key: weights[i] * raw_losses[key] for i, key in enumerate(TASK_LOSS_KEYS)}
-
-
-def mean_over_ranks(values: Tensor) -> Tensor:
-    """Rank mean of a detached tensor, so buffers updated from it stay identical on every rank."""
-    values = values.detach().clone()
-    world_size = comm.get_world_size()
-    if world_size > 1:
-        torch.distributed.all_reduce(values)
-        values /= world_size
-    return values
+    @abstractmethod
+    def current_weights(self) -> Tensor:
+        """(alpha, beta, gamma) as last used (or as the next forward will use them), detached,
+        shape (3,): what training logs and plots."""

@@ -1,20 +1,20 @@
 """Registry and builder of the loss-weighting modules."""
 
-from torch import nn
-
 from detectron2.utils.registry import Registry
+
+from .base import LossWeighting
 
 LOSS_WEIGHTING_REGISTRY = Registry("LOSS_WEIGHTING")
 LOSS_WEIGHTING_REGISTRY.__doc__ = """
 Registry for loss-weighting modules, which turn the raw task losses (L_cls, L_reg, L_reid) into the
 dict of weighted ``loss_*`` terms the trainer sums (plus any regulariser under its own key).
 
-A registered class is called with a config (``MODEL.LOSS_WEIGHTING``) and returns an ``nn.Module``
-with ``forward(raw_losses, shared_parameters=None)`` and ``current_weights()``.
+A registered class derives from :class:`LossWeighting` and is called with a config (it reads its
+own section of ``MODEL.LOSS_WEIGHTING``).
 """
 
 
-def build_loss_weighting(cfg) -> nn.Module:
+def build_loss_weighting(cfg) -> LossWeighting:
     """Build the module named by ``cfg.MODEL.LOSS_WEIGHTING.NAME``."""
     name = cfg.MODEL.LOSS_WEIGHTING.NAME
     if name not in LOSS_WEIGHTING_REGISTRY:

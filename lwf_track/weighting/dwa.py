@@ -7,12 +7,13 @@ from torch import Tensor, nn
 
 from detectron2.config import configurable
 
-from .base import mean_over_ranks, stack_losses, weighted_terms
+from .base import LossWeighting
 from .build import LOSS_WEIGHTING_REGISTRY
+from .task_losses import mean_over_ranks, stack_losses, weighted_terms
 
 
 @LOSS_WEIGHTING_REGISTRY.register()
-class DWA(nn.Module):
+class DWA(LossWeighting):
     """w_i = K * softmax(r_i / T), r_i = mean L_i of the last window / mean of the window before.
 
     DWA compares epochs; here an epoch is a window of ``window`` training iterations. A task whose

@@ -7,12 +7,13 @@ from torch import Tensor, nn
 
 from detectron2.config import configurable
 
-from .base import weighted_terms
+from .base import LossWeighting
 from .build import LOSS_WEIGHTING_REGISTRY
+from .task_losses import weighted_terms
 
 
 @LOSS_WEIGHTING_REGISTRY.register()
-class Fixed(nn.Module):
+class Fixed(LossWeighting):
     """L = alpha*L_cls + beta*L_reg + gamma*L_reid with constant alpha, beta, gamma.
 
     The weights are a non-persistent buffer: the config, not a checkpoint, is their source of truth

@@ -7,12 +7,13 @@ from torch import Tensor, nn
 
 from detectron2.config import configurable
 
-from .base import mean_over_ranks, stack_losses, weighted_terms
+from .base import LossWeighting
 from .build import LOSS_WEIGHTING_REGISTRY
+from .task_losses import mean_over_ranks, stack_losses, weighted_terms
 
 
 @LOSS_WEIGHTING_REGISTRY.register()
-class GradNorm(nn.Module):
+class GradNorm(LossWeighting):
     """Learnable w_i = 3 * softmax(logits)_i, trained by the GradNorm loss only.
 
     ``loss_gradnorm = sum_i |G_i - mean(G) * r_i^alpha|`` with G_i = w_i * ||d L_i / d W|| on the

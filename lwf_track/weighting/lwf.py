@@ -7,8 +7,9 @@ from torch import Tensor, nn
 
 from detectron2.config import configurable
 
-from .base import stack_losses, weighted_terms
+from .base import LossWeighting
 from .build import LOSS_WEIGHTING_REGISTRY
+from .task_losses import stack_losses, weighted_terms
 
 CONSTRAINTS = ("log_barrier", "sum", "none")
 
@@ -35,7 +36,7 @@ class _ReviveReLU(torch.autograd.Function):
 
 
 @LOSS_WEIGHTING_REGISTRY.register()
-class LWF(nn.Module):
+class LWF(LossWeighting):
     """(alpha, beta, gamma) = ReLU(MLP(L_cls, L_reg, L_reid)) + EPS, the MLP without biases.
 
     F -> FC(3,C) -> sigmoid -> N x [FC(C,C) -> sigmoid] -> FC(C,3) -> ReLU, so the parameter count

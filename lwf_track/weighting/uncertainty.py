@@ -7,12 +7,13 @@ from torch import Tensor, nn
 
 from detectron2.config import configurable
 
-from .base import weighted_terms
+from .base import LossWeighting
 from .build import LOSS_WEIGHTING_REGISTRY
+from .task_losses import weighted_terms
 
 
 @LOSS_WEIGHTING_REGISTRY.register()
-class Uncertainty(nn.Module):
+class Uncertainty(LossWeighting):
     """L = 0.5 * sum_i (exp(-s_i) L_i + s_i) with learnable log-variances s_i.
 
     The task terms are 0.5*exp(-s_i)*L_i and the regulariser 0.5*sum(s_i) is returned as
