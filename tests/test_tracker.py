@@ -143,20 +143,22 @@ def test_kalman_converges_on_constant_velocity_target():
         return np.array([100.0 + 3.0 * t, 200.0 - 2.0 * t, 0.5, 100.0])
 
     mean, covariance = kalman.initiate(truth(0))
+    means, covariances = mean[None], covariance[None]  # one track
     for t in range(1, 40):
-        mean, covariance = kalman.predict(mean, covariance)
+        means, covariances = kalman.multi_predict(means, covariances)
         measured = truth(t) + rng.normal(scale=[1.0, 1.0, 0.005, 1.0])
-        mean, covariance = kalman.update(mean, covariance, measured)
-    np.testing.assert_allclose(mean[4:6], [3.0, -2.0], atol=0.3)
-    assert np.all(np.abs(mean[:4] - truth(39)) <= [2.0, 2.0, 0.02, 2.0])
+        means, covariances = kalman.multi_update(means, covariances, measured[None])
+    np.testing.assert_allclose(means[0, 4:6], [3.0, -2.0], atol=0.3)
+    assert np.all(np.abs(means[0, :4] - truth(39)) <= [2.0, 2.0, 0.02, 2.0])
 
-    predicted_mean, predicted_cov = kalman.predict(mean, covariance)
-    distances = kalman.gating_distance(predicted_mean, predicted_cov, [truth(40), truth(40) + 60])
+    predicted_means, predicted_covs = kalman.multi_predict(means, covariances)
+    candidates = [truth(40), truth(40) + 60]
+    (distances,) = kalman.multi_gating_distance(predicted_means, predicted_covs, candidates)
     gate = chi2_gating_threshold(0.95)
     assert distances[0] < 1.0 < gate < distances[1]
 
 
-def test_kalman_multi_predict_equals_predict_and_keeps_inputs():
+def test_kalman_multi_predict_equals_one_track_at_a_time_and_keeps_inputs():
     kalman = KalmanFilter()
     states = [kalman.initiate(np.array([50.0 * i, 80.0, 0.4, 90.0 + i])) for i in range(3)]
     means = np.stack([m for m, _ in states])
@@ -164,9 +166,9 @@ def test_kalman_multi_predict_equals_predict_and_keeps_inputs():
     means_before, covariances_before = means.copy(), covariances.copy()
     batch_means, batch_covs = kalman.multi_predict(means, covariances)
     for i, (mean, covariance) in enumerate(states):
-        single_mean, single_cov = kalman.predict(mean, covariance)
-        np.testing.assert_allclose(batch_means[i], single_mean)
-        np.testing.assert_allclose(batch_covs[i], single_cov)
+        single_means, single_covs = kalman.multi_predict(mean[None], covariance[None])
+        np.testing.assert_allclose(batch_means[i], single_means[0])
+        np.testing.assert_allclose(batch_covs[i], single_covs[0])
     np.testing.assert_array_equal(means, means_before)
     np.testing.assert_array_equal(covariances, covariances_before)
 
@@ -184,7 +186,9 @@ def test_kalman_batched_update_and_gating_follow_the_textbook_formulas():
     distances = kalman.multi_gating_distance(means, covariances, measurements)
     observation = np.eye(4, 8)
     for i in range(4):
-        measured_mean, measured_cov = kalman.project(means[i], covariances[i])
+        (measured_mean,), (measured_cov,) = kalman.multi_project(
+            means[i : i + 1], covariances[i : i + 1]
+        )
         np.testing.assert_allclose(measured_mean, observation @ means[i])
         gain = covariances[i] @ observation.T @ np.linalg.inv(measured_cov)
         innovation = measurements[i] - measured_mean

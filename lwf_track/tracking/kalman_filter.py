@@ -40,7 +40,8 @@ def chi2_gating_threshold(confidence: float, dof: int = MEASUREMENT_DIM) -> floa
 
 
 class KalmanFilter:
-    """Constant-velocity model in ``xyah`` space (DeepSORT, Wojke et al. 2017).
+    """Constant-velocity model in ``xyah`` space (DeepSORT, Wojke et al. 2017), for N tracks at
+    once: the tracker predicts, gates and updates all its tracks in one call each.
 
     Args:
         position_noise: standard deviation of the position per unit of box height.
@@ -98,11 +99,6 @@ class KalmanFilter:
         predicted_covs = self._motion @ covariances @ self._motion.T + process_noise
         return predicted_means, predicted_covs
 
-    def predict(self, mean: np.ndarray, covariance: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """One time step for a single track."""
-        means, covariances = self.multi_predict(mean[None], covariance[None])
-        return means[0], covariances[0]
-
     def multi_project(
         self, means: np.ndarray, covariances: np.ndarray
     ) -> Tuple[np.ndarray, np.ndarray]:
@@ -116,11 +112,6 @@ class KalmanFilter:
             means[:, :MEASUREMENT_DIM],
             covariances[:, :MEASUREMENT_DIM, :MEASUREMENT_DIM] + noise,
         )
-
-    def project(self, mean: np.ndarray, covariance: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """One state distribution -> measurement distribution (4,), (4, 4)."""
-        means, covariances = self.multi_project(mean[None], covariance[None])
-        return means[0], covariances[0]
 
     def multi_update(
         self, means: np.ndarray, covariances: np.ndarray, measurements: np.ndarray
@@ -140,13 +131,6 @@ class KalmanFilter:
         new_covariances = covariances - gains @ projected_covs @ gains.transpose(0, 2, 1)
         return new_means, new_covariances
 
-    def update(
-        self, mean: np.ndarray, covariance: np.ndarray, measurement: np.ndarray
-    ) -> Tuple[np.ndarray, np.ndarray]:
-        """Correct one predicted state with a measured ``xyah`` box."""
-        means, covariances = self.multi_update(mean[None], covariance[None], measurement[None])
-        return means[0], covariances[0]
-
     def multi_gating_distance(
         self, means: np.ndarray, covariances: np.ndarray, measurements: np.ndarray
     ) -> np.ndarray:
@@ -157,9 +141,3 @@ class KalmanFilter:
         offsets = measurements[None] - projected_means[:, None]  # (N, M, 4)
         solved = np.linalg.solve(projected_covs, offsets.transpose(0, 2, 1))  # (N, 4, M)
         return np.einsum("nmi,nim->nm", offsets, solved)
-
-    def gating_distance(
-        self, mean: np.ndarray, covariance: np.ndarray, measurements: np.ndarray
-    ) -> np.ndarray:
-        """Squared Mahalanobis distance (M,) of measurements (M, 4) to one track."""
-        return self.multi_gating_distance(mean[None], covariance[None], measurements)[0]
