@@ -1,9 +1,9 @@
 """Online tracker: Kalman motion + Re-ID appearance + IoU, with BYTE's low-score stage.
 
-Each frame (DESIGN.md section 7): Kalman predict; 1) confirmed (tracked + lost) tracks vs high
-detections by embedding distance fused with Mahalanobis motion; 2) remaining tracked tracks vs
-remaining high detections by IoU; 3) remaining tracked tracks vs low detections by IoU (BYTE);
-4) unconfirmed tracks vs remaining high detections by IoU; 5) births; 6) deaths.
+Each frame, in this order: Kalman predict; 1) confirmed (tracked + lost) tracks vs high detections
+by embedding distance fused with Mahalanobis motion; 2) remaining tracked tracks vs remaining high
+detections by IoU; 3) remaining tracked tracks vs low detections by IoU (BYTE); 4) unconfirmed
+tracks vs remaining high detections by IoU; 5) births; 6) deaths.
 
 Without ``pred_embeddings`` (or for a track that never saw one) stage 1 cannot compare
 appearance: those tracks, lost ones included, go straight to the IoU stage 2, which makes the
