@@ -290,7 +290,8 @@ def write_tables(grid: str, rows: list[dict], out_dir: Path, command: str) -> Pa
 
 def plot_lwf_curves(runner: ExperimentRunner, settings: Sequence[Setting], out_png: Path) -> bool:
     """alpha, beta, gamma over iterations (paper Fig. 3) of the first seed of each LWF setting."""
-    from .engine.hooks import TRAIN_METRICS_FILE, draw_weight_history, read_weight_history
+    from .engine.hooks import TRAIN_METRICS_FILE
+    from .utils.weight_curves import draw_weight_history, read_weight_history
 
     panels = []
     for setting in settings:

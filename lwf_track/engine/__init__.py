@@ -2,7 +2,7 @@
 
 from .checkpoint import AtomicCheckpointer
 from .defaults import build_config
-from .hooks import WeightingCurveHook, plot_weight_curves
+from .hooks import WeightingCurveHook
 from .launch import launch_cpu
 from .trainer import Trainer, check_weights_path, resolve_num_identities
 
@@ -13,6 +13,5 @@ __all__ = [
     "build_config",
     "check_weights_path",
     "launch_cpu",
-    "plot_weight_curves",
     "resolve_num_identities",
 ]
