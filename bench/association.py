@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Our association stage against BoxMOT's ByteTrack on identical detections, in one run.
 
-    python bench/association.py [--out output/bench_association] [--num-seqs 2] [--frames 450]
-    python bench/association.py --detections DETS.npz --sequence SEQ_DIR   # saved detections
+    python -m bench.association [--out output/bench_association] [--num-seqs 2] [--frames 450]
+    python -m bench.association --detections DETS.npz --sequence SEQ_DIR   # saved detections
 
 Goals: ours at most half BoxMOT's time per frame (ratio <= 0.5) and our IDF1 at least its IDF1
 (difference >= 0). Both trackers get exactly the same detections of a sequence with ground truth:
@@ -38,7 +38,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 BOXMOT_VERSION = "25.0.0"
 # pip takes these two from the local disk (the machine's pip config); PyPI's default torch would
@@ -196,64 +195,89 @@ def synthesize_detections(
     """
     rng = np.random.default_rng(seed)
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 9)
-    ids = np.unique(gt[:, 1]).astype(np.int64)
-    identity = rng.normal(size=(len(ids), model.embed_dim))
-    identity /= np.linalg.norm(identity, axis=1, keepdims=True)
-    identity_of = {int(i): row for row, i in enumerate(ids)}
+    identities = IdentityEmbeddings(rng, gt[:, 1], model.embed_dim)
     heights = gt[:, 5] if len(gt) else np.array([0.25 * height])
-    low_h, high_h = np.percentile(heights, 5), np.percentile(heights, 95)
-
-    frames, boxes, scores, embeddings, gt_ids = [], [], [], [], []
+    height_range = np.percentile(heights, 5), np.percentile(heights, 95)
+    per_frame = []
     for frame in range(1, num_frames + 1):
-        rows = gt[gt[:, 0] == frame]
-        vis = np.clip(rows[:, 8], 0.0, 1.0)
-        span = max(model.visible_from - model.min_visibility, 1e-6)
-        recall = model.recall * np.clip((vis - model.min_visibility) / span, 0.0, 1.0)
-        rows = rows[rng.random(len(rows)) < recall]
-        vis = np.clip(rows[:, 8], 0.0, 1.0)
-        x, y, w, h = rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5]
-        noise = rng.normal(0.0, model.box_noise, size=(len(rows), 4))
-        cx, cy = x + w / 2 + noise[:, 0] * w, y + h / 2 + noise[:, 1] * h
-        bw, bh = w * np.exp(noise[:, 2]), h * np.exp(noise[:, 3])
-        true_boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
-        true_scores = model.score_base + model.score_visibility * vis
-        true_scores = true_scores + rng.normal(0.0, model.score_noise, len(rows))
-        rows_identity = np.array([identity_of[int(i)] for i in rows[:, 1]], dtype=np.int64)
-        spread = model.embed_noise * (2.0 - vis)[:, None] / np.sqrt(model.embed_dim)
-        true_embeddings = identity[rows_identity] + spread * rng.normal(
-            size=(len(rows), model.embed_dim)
-        )
+        found = detect_gt_boxes(rng, gt[gt[:, 0] == frame], model, identities)
+        false = false_positives(rng, model, height_range, width, height)
+        per_frame.append(finish_frame(rng, frame, found, false, width, height))
+    return DetectionSet(*(np.concatenate(column) for column in zip(*per_frame)))
 
-        num_fp = int(rng.poisson(model.false_positives))
-        fh = rng.uniform(low_h, high_h, num_fp)
-        fw = 0.4 * fh
-        fx, fy = rng.uniform(-0.25 * fw, width - 0.75 * fw), rng.uniform(0, height - 0.5 * fh)
-        fp_boxes = np.stack([fx, fy, fx + fw, fy + fh], axis=1)
-        high = rng.random(num_fp) < model.fp_high_share
-        fp_scores = np.where(high, rng.uniform(0.5, 0.8, num_fp), rng.uniform(0.1, 0.5, num_fp))
-        fp_embeddings = rng.normal(size=(num_fp, model.embed_dim))
 
-        frame_boxes = np.concatenate([true_boxes, fp_boxes]).reshape(-1, 4)
-        frame_boxes[:, [0, 2]] = np.clip(frame_boxes[:, [0, 2]], 0, width)
-        frame_boxes[:, [1, 3]] = np.clip(frame_boxes[:, [1, 3]], 0, height)
-        frame_scores = np.clip(np.concatenate([true_scores, fp_scores]), 0.01, 0.99)
-        frame_embeddings = np.concatenate([true_embeddings, fp_embeddings])
-        frame_embeddings /= np.linalg.norm(frame_embeddings, axis=1, keepdims=True)
-        frame_ids = np.concatenate([rows[:, 1].astype(np.int64), np.full(num_fp, -1)])
-        sides = frame_boxes[:, 2:] - frame_boxes[:, :2]
-        keep = np.flatnonzero((sides >= 2).all(axis=1))
-        keep = keep[rng.permutation(len(keep))]
-        frames.append(np.full(len(keep), frame, dtype=np.int64))
-        boxes.append(frame_boxes[keep])
-        scores.append(frame_scores[keep])
-        embeddings.append(frame_embeddings[keep])
-        gt_ids.append(frame_ids[keep])
-    return DetectionSet(
-        frame=np.concatenate(frames).astype(np.int64),
-        boxes=np.concatenate(boxes).astype(np.float32),
-        scores=np.concatenate(scores).astype(np.float32),
-        embeddings=np.concatenate(embeddings).astype(np.float32),
-        gt_ids=np.concatenate(gt_ids).astype(np.int64),
+class IdentityEmbeddings:
+    """One fixed random unit vector per gt identity: what a perfect Re-ID head would give."""
+
+    def __init__(self, rng: np.random.Generator, gt_ids: np.ndarray, embed_dim: int):
+        ids = np.unique(gt_ids).astype(np.int64)
+        vectors = rng.normal(size=(len(ids), embed_dim))
+        self.vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        self.row_of = {int(i): row for row, i in enumerate(ids)}
+
+    def of(self, gt_ids: np.ndarray) -> np.ndarray:
+        return self.vectors[np.array([self.row_of[int(i)] for i in gt_ids], dtype=np.int64)]
+
+
+def detect_gt_boxes(
+    rng: np.random.Generator,
+    rows: np.ndarray,
+    model: DetectorModel,
+    identities: IdentityEmbeddings,
+):
+    """The detected gt boxes of one frame (``rows`` in gt layout): (XYXY boxes, scores,
+    unnormalised embeddings, gt ids), with the misses, jitter and noise of ``model``."""
+    vis = np.clip(rows[:, 8], 0.0, 1.0)
+    span = max(model.visible_from - model.min_visibility, 1e-6)
+    recall = model.recall * np.clip((vis - model.min_visibility) / span, 0.0, 1.0)
+    rows = rows[rng.random(len(rows)) < recall]
+    vis = np.clip(rows[:, 8], 0.0, 1.0)
+    x, y, w, h = rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5]
+    noise = rng.normal(0.0, model.box_noise, size=(len(rows), 4))
+    cx, cy = x + w / 2 + noise[:, 0] * w, y + h / 2 + noise[:, 1] * h
+    bw, bh = w * np.exp(noise[:, 2]), h * np.exp(noise[:, 3])
+    boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
+    scores = model.score_base + model.score_visibility * vis
+    scores = scores + rng.normal(0.0, model.score_noise, len(rows))
+    spread = model.embed_noise * (2.0 - vis)[:, None] / np.sqrt(model.embed_dim)
+    embeddings = identities.of(rows[:, 1]) + spread * rng.normal(size=(len(rows), model.embed_dim))
+    return boxes, scores, embeddings, rows[:, 1].astype(np.int64)
+
+
+def false_positives(rng: np.random.Generator, model: DetectorModel, height_range, width, height):
+    """Poisson(``model.false_positives``) pedestrian-shaped boxes at random places, mostly low
+    scores, random embeddings and gt id -1: (XYXY boxes, scores, embeddings, gt ids)."""
+    count = int(rng.poisson(model.false_positives))
+    box_h = rng.uniform(*height_range, count)
+    box_w = 0.4 * box_h
+    x = rng.uniform(-0.25 * box_w, width - 0.75 * box_w)
+    y = rng.uniform(0, height - 0.5 * box_h)
+    boxes = np.stack([x, y, x + box_w, y + box_h], axis=1)
+    high = rng.random(count) < model.fp_high_share
+    scores = np.where(high, rng.uniform(0.5, 0.8, count), rng.uniform(0.1, 0.5, count))
+    embeddings = rng.normal(size=(count, model.embed_dim))
+    return boxes, scores, embeddings, np.full(count, -1)
+
+
+def finish_frame(rng: np.random.Generator, frame: int, found, false, width: int, height: int):
+    """One frame's columns of a :class:`DetectionSet` from the true and the false detections:
+    boxes clipped to the image (a side under 2 pixels drops the box), scores clipped to
+    [0.01, 0.99], unit embeddings, and the order shuffled."""
+    boxes, scores, embeddings, gt_ids = (np.concatenate(pair) for pair in zip(found, false))
+    boxes = boxes.reshape(-1, 4)
+    boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, width)
+    boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height)
+    scores = np.clip(scores, 0.01, 0.99)
+    embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+    sides = boxes[:, 2:] - boxes[:, :2]
+    keep = np.flatnonzero((sides >= 2).all(axis=1))
+    keep = keep[rng.permutation(len(keep))]
+    return (
+        np.full(len(keep), frame, dtype=np.int64),
+        boxes[keep].astype(np.float32),
+        scores[keep].astype(np.float32),
+        embeddings[keep].astype(np.float32),
+        gt_ids[keep].astype(np.int64),
     )
 
 
@@ -539,39 +563,28 @@ def parse_args(argv=None):
     return args
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
-    wall_start = time.perf_counter()
-    python = ensure_boxmot_venv(Path(args.boxmot_venv), args.python)
-    install_s = time.perf_counter() - wall_start
-    if args.install_only:
-        return {}
-
-    from common import load_cfg
-
-    from lwf_track.evaluation import evaluate_sequences
-
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = load_cfg(args.config)
-    model = DetectorModel(embed_dim=cfg.MODEL.REID.EMBED_DIM)
+def load_sequences(args, out: Path, model: DetectorModel) -> tuple[list[BenchSequence], str]:
+    """The sequences both trackers get and a note of where their detections come from: a saved
+    detections file (``--detections``) or synthetic sequences with gt-derived detections."""
     if args.detections:
-        sequences = [_sequence(Path(args.sequence), load_detections(args.detections))]
-        source = f"saved detections {args.detections}"
-    else:
-        print(
-            f"generating {args.num_seqs} synthetic {args.difficulty} sequence(s) of {args.frames} "
-            f"frames at {args.width}x{args.height} (seed {args.seed})",
-            flush=True,
-        )
-        sequences = synthetic_sequences(args, out, model)
-        source = "synthesize_detections (gt-derived)"
-    min_box_area = float(cfg.TRACKER.MIN_BOX_AREA)
-    tracks_dir = {key: out / "tracks" / key for key in ("ours", "boxmot")}
+        sequence = _sequence(Path(args.sequence), load_detections(args.detections))
+        return [sequence], f"saved detections {args.detections}"
+    print(
+        f"generating {args.num_seqs} synthetic {args.difficulty} sequence(s) of {args.frames} "
+        f"frames at {args.width}x{args.height} (seed {args.seed})",
+        flush=True,
+    )
+    return synthetic_sequences(args, out, model), "synthesize_detections (gt-derived)"
+
+
+def write_boxmot_job(args, out: Path, sequences: list, tracks_dir: dict, min_box_area: float):
+    """Save every sequence's detections and the job file the BoxMOT runner reads (see
+    ``bench/boxmot_runner.py``). Returns the job file and the timing file the runner will write."""
     for folder in tracks_dir.values():
         folder.mkdir(parents=True, exist_ok=True)
+    timing_path = out / "boxmot_timing.json"
     job = {"sequences": [], "options": dict(args.boxmot_option), "min_box_area": min_box_area}
-    job.update(timing=str(out / "boxmot_timing.json"), warmup=args.warmup, repeats=args.repeats)
+    job.update(timing=str(timing_path), warmup=args.warmup, repeats=args.repeats)
     for sequence in sequences:
         npz = out / "detections" / f"{sequence.name}.npz"
         save_detections(npz, sequence.detections)
@@ -589,7 +602,13 @@ def main(argv=None) -> dict:
         print(f"  {sequence.name}: {sequence.num_frames} frames, {sequence.summary}", flush=True)
     job_path = out / "boxmot_job.json"
     job_path.write_text(json.dumps(job, indent=1))
+    return job_path, timing_path
 
+
+def track_both(args, cfg, sequences: list, python: Path, job_path: Path, ours_dir: Path):
+    """The timed repeats of both trackers (:func:`time_both`), then our tracks written to
+    ``ours_dir`` (the runner writes BoxMOT's). Returns our per-frame seconds by sequence and
+    whether every repeat of ours gave the same tracks."""
     from lwf_track.evaluation.mot_io import write_mot_results
 
     boxmot = BoxMOTRunner(python, job_path)
@@ -599,12 +618,18 @@ def main(argv=None) -> dict:
     finally:
         boxmot.close()
     for name, rows in ours_rows.items():
-        write_mot_results(tracks_dir["ours"] / f"{name}.txt", rows)
-    boxmot_timing = json.loads(Path(job["timing"]).read_text())
+        write_mot_results(ours_dir / f"{name}.txt", rows)
+    return ours_times, ours_deterministic
+
+
+def compare(sequences: list, tracks_dir: dict, ours_times: dict, boxmot_times: dict) -> dict:
+    """Timing and metrics (our evaluator on both result folders) of the two trackers, their
+    ratios, and whether the goals are met."""
+    from lwf_track.evaluation import evaluate_sequences
 
     seq_dirs = {s.name: s.seq_dir for s in sequences}
     metrics = {key: evaluate_sequences(seq_dirs, folder) for key, folder in tracks_dir.items()}
-    timing = {"ours": timing_summary(ours_times), "boxmot": timing_summary(boxmot_timing["times"])}
+    timing = {"ours": timing_summary(ours_times), "boxmot": timing_summary(boxmot_times)}
     ours_m, boxmot_m = metrics["ours"]["OVERALL"], metrics["boxmot"]["OVERALL"]
     ratios = {
         "time_ours_over_boxmot": timing["ours"]["ms_per_frame"] / timing["boxmot"]["ms_per_frame"],
@@ -612,14 +637,7 @@ def main(argv=None) -> dict:
         / timing["boxmot"]["mean_ms_per_frame"],
         "idf1_ours_minus_boxmot": ours_m["IDF1"] - boxmot_m["IDF1"],
     }
-    results = {
-        "command": " ".join([Path(sys.argv[0]).as_posix(), *(argv or sys.argv[1:])]),
-        "detections": source,
-        "detector_model": dataclasses.asdict(model) if not args.detections else None,
-        "sequences": {s.name: {"frames": s.num_frames, **s.summary} for s in sequences},
-        "ours": {"config": args.config, "tracker": dict(cfg.TRACKER)},
-        "boxmot": {k: v for k, v in boxmot_timing.items() if k != "times"},
-        "deterministic": {"ours": ours_deterministic, "boxmot": boxmot_timing["deterministic"]},
+    return {
         "timing": timing,
         "metrics": {
             key: {k: v for k, v in m.items() if k != "not_evaluated"} for key, m in metrics.items()
@@ -629,6 +647,40 @@ def main(argv=None) -> dict:
             "time": ratios["time_ours_over_boxmot"] <= 0.5,
             "idf1": ratios["idf1_ours_minus_boxmot"] >= 0.0,
         },
+    }
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    wall_start = time.perf_counter()
+    python = ensure_boxmot_venv(Path(args.boxmot_venv), args.python)
+    install_s = time.perf_counter() - wall_start
+    if args.install_only:
+        return {}
+
+    from bench.common import load_cfg
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = load_cfg(args.config)
+    model = DetectorModel(embed_dim=cfg.MODEL.REID.EMBED_DIM)
+    sequences, source = load_sequences(args, out, model)
+    tracks_dir = {key: out / "tracks" / key for key in ("ours", "boxmot")}
+    min_box_area = float(cfg.TRACKER.MIN_BOX_AREA)
+    job_path, timing_path = write_boxmot_job(args, out, sequences, tracks_dir, min_box_area)
+    ours_times, ours_deterministic = track_both(
+        args, cfg, sequences, python, job_path, tracks_dir["ours"]
+    )
+    boxmot_timing = json.loads(timing_path.read_text())
+    results = {
+        "command": " ".join(["python -m bench.association", *(argv or sys.argv[1:])]),
+        "detections": source,
+        "detector_model": dataclasses.asdict(model) if not args.detections else None,
+        "sequences": {s.name: {"frames": s.num_frames, **s.summary} for s in sequences},
+        "ours": {"config": args.config, "tracker": dict(cfg.TRACKER)},
+        "boxmot": {k: v for k, v in boxmot_timing.items() if k != "times"},
+        "deterministic": {"ours": ours_deterministic, "boxmot": boxmot_timing["deterministic"]},
+        **compare(sequences, tracks_dir, ours_times, boxmot_timing["times"]),
         "install_s": install_s,
         "wall_s": time.perf_counter() - wall_start,
     }

@@ -1,10 +1,11 @@
 #!/usr/bin/env python
-"""Runs BoxMOT's ByteTrack on saved detections; started by ``bench/association.py`` inside the
-BoxMOT virtualenv (``bench/.venv-boxmot``), so it imports nothing from lwf_track.
+"""Runs BoxMOT's ByteTrack on saved detections; started by ``python -m bench.association`` inside
+the BoxMOT virtualenv (``bench/.venv-boxmot``), by its file path, so it imports nothing from
+lwf_track or the rest of bench.
 
     bench/.venv-boxmot/bin/python bench/boxmot_runner.py JOB.json [--serve]
 
-``JOB.json`` (written by association.py)::
+``JOB.json`` (written by ``bench.association``)::
 
     {"sequences": [{"name": ..., "detections": "SEQ.npz", "width": W, "height": H,
                     "frame_rate": F, "num_frames": T, "tracks": "OUT/SEQ.txt"}, ...],
@@ -164,7 +165,7 @@ def reply(message: dict) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("job", help="job JSON written by bench/association.py")
+    parser.add_argument("job", help="job JSON written by bench.association")
     parser.add_argument("--serve", action="store_true", help="take run/done commands on stdin")
     args = parser.parse_args(argv)
     runner = Runner(json.loads(Path(args.job).read_text()))

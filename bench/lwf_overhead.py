@@ -1,25 +1,22 @@
 #!/usr/bin/env python
 """Training step time of LWF over Fixed (HWF) for the same model, paired in one run.
 
-    python bench/lwf_overhead.py [--config configs/lwf_synthetic_cpu.yaml] [--rounds 10]
+    python -m bench.lwf_overhead [--config configs/lwf_synthetic_cpu.yaml] [--rounds 10]
 
 Goal: ratio <= 1.01 (the paper: the LWF module adds negligible cost).
 """
 
 import argparse
-import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load_cfg, paired_times, random_batch  # noqa: E402
+from detectron2.modeling import build_model
+from detectron2.utils.events import EventStorage
 
-from detectron2.modeling import build_model  # noqa: E402
-from detectron2.utils.events import EventStorage  # noqa: E402
+import lwf_track  # noqa: F401
+from lwf_track.engine import Trainer
 
-import lwf_track  # noqa: E402,F401
-from lwf_track.engine import Trainer  # noqa: E402
+from bench.common import load_cfg, paired_times, random_batch
 
 
 def make_step(cfg, batch):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Parameters, GFLOPs (fvcore) and frames/s of plain RetinaNet and LWFTracker (paper Table VI).
 
-    python bench/model_report.py [--config configs/lwf_mot16.yaml] [--height 608 --width 1088]
+    python -m bench.model_report [--config configs/lwf_mot16.yaml] [--height 608 --width 1088]
 
 All models share backbone, input size and device; frames/s is measured paired in one run.
 LWFTracker is reported twice: with the Re-ID tower run densely over every FPN position (what the
@@ -13,18 +13,15 @@ about 170).
 """
 
 import argparse
-import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load_cfg, paired_times  # noqa: E402
+from detectron2.modeling import build_model
+from detectron2.utils.analysis import FlopCountAnalysis
 
-from detectron2.modeling import build_model  # noqa: E402
-from detectron2.utils.analysis import FlopCountAnalysis  # noqa: E402
+import lwf_track  # noqa: F401
 
-import lwf_track  # noqa: E402,F401
+from bench.common import load_cfg, paired_times
 
 PAPER_TABLE_VI = "paper Table VI: 36.25 M parameters for its model (R50-FPN)"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Peak RSS while tracking 300 versus 3000 frames of one long synthetic sequence.
 
-    python bench/tracker_memory.py
+    python -m bench.tracker_memory
 
 Each length runs in its own process (peak RSS is per process). Detections are the sequence's
 ground truth with noise, misses and false positives, and per-identity embeddings with noise, so
@@ -19,17 +19,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from detectron2.config import get_cfg
 from detectron2.structures import Boxes, Instances
+
+from lwf_track import add_lwf_config
+from lwf_track.data.mot import read_gt
+from lwf_track.evaluation.mot_io import write_mot_results
+from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def track_sequence(seq_dir: Path, frames: int) -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from lwf_track.data.mot import read_gt
-    from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
-    from lwf_track.evaluation.mot_io import write_mot_results
-    from detectron2.config import get_cfg
-    from lwf_track import add_lwf_config
-
     cfg = get_cfg()
     add_lwf_config(cfg)
     gt = read_gt(seq_dir / "gt" / "gt.txt")
@@ -64,15 +65,15 @@ def main():
     if args.child:
         print(json.dumps({"peak_rss_kb": track_sequence(Path(args.child[0]), int(args.child[1]))}))
         return
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from lwf_track.data.synthetic import generate_benchmark
+    from lwf_track.data.synthetic import generate_benchmark  # the parent's only: not in the RSS
 
     tmp = Path(tempfile.mkdtemp())
     seq = generate_benchmark(tmp / "seqs", 1, args.long, seed=3, width=320, height=180)[0]
     peaks = {}
     for frames in (args.short, args.long):
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(seq), str(frames)],
+            [sys.executable, "-m", "bench.tracker_memory", "--child", str(seq), str(frames)],
+            cwd=REPO,
             capture_output=True,
             text=True,
             check=True,

@@ -2,7 +2,7 @@
 """Frames/s of the whole tracker (model + association + writing results) over detectron2's plain
 RetinaNet inference with the same backbone and input size, paired in one run.
 
-    python bench/tracking_fps.py [--config configs/lwf_synthetic_cpu.yaml] [--frames 30]
+    python -m bench.tracking_fps [--config configs/lwf_synthetic_cpu.yaml] [--frames 30]
         [--weights output/demo/model_final.pth]
 
 Goal: ratio >= 0.95. Frames are a synthetic sequence generated into a temporary folder. Both
@@ -13,24 +13,22 @@ tracker: the script says so.
 """
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import cv2
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load_cfg, paired_times  # noqa: E402
+from detectron2.checkpoint import DetectionCheckpointer
+from detectron2.data import transforms as T
+from detectron2.modeling import build_model
 
-from detectron2.checkpoint import DetectionCheckpointer  # noqa: E402
-from detectron2.data import transforms as T  # noqa: E402
-from detectron2.modeling import build_model  # noqa: E402
+import lwf_track  # noqa: F401
+from lwf_track.data.synthetic import generate_benchmark
+from lwf_track.evaluation.mot_io import write_mot_results
+from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
 
-import lwf_track  # noqa: E402,F401
-from lwf_track.data.synthetic import generate_benchmark  # noqa: E402
-from lwf_track.evaluation.mot_io import write_mot_results  # noqa: E402
-from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows  # noqa: E402
+from bench.common import load_cfg, paired_times
 
 
 def main():
@@ -89,9 +87,8 @@ def main():
         print(f"  no weights at {args.weights}: random init, few detections (flatters the tracker)")
     print(f"  plain RetinaNet inference: {fps['RetinaNet']:6.1f} frames/s")
     print(f"  full tracker (LWFTracker + association + writing): {fps['tracker']:6.1f} frames/s")
-    print(
-        f"tracker / RetinaNet frames/s ratio: {fps['tracker'] / fps['RetinaNet']:.3f} (goal >= 0.95)"
-    )
+    ratio = fps["tracker"] / fps["RetinaNet"]
+    print(f"tracker / RetinaNet frames/s ratio: {ratio:.3f} (goal >= 0.95)")
 
 
 if __name__ == "__main__":

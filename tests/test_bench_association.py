@@ -1,9 +1,5 @@
-"""The pure parts of bench/association.py and bench/boxmot_runner.py (no BoxMOT needed):
-detection synthesis, the detections file, and writing BoxMOT output as MOT results."""
-
-import importlib.util
-import sys
-from pathlib import Path
+"""The pure parts of bench.association and bench.boxmot_runner (no BoxMOT needed): detection
+synthesis, the detections file, and writing BoxMOT output as MOT results."""
 
 import numpy as np
 import pytest
@@ -12,19 +8,8 @@ from lwf_track.data.mot import read_gt
 from lwf_track.data.synthetic import generate_benchmark
 from lwf_track.evaluation.mot_io import read_mot_results
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-
-
-def load_bench(name):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-association = load_bench("association")
-runner = load_bench("boxmot_runner")
+from bench import association
+from bench import boxmot_runner as runner
 
 WIDTH, HEIGHT, FRAMES = 320, 180, 60
 
