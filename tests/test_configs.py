@@ -1,16 +1,27 @@
-"""Every config in configs/ parses and builds its model on the CPU; bad paths fail clearly."""
+"""The config: add_lwf_config's sections; every config in configs/ parses and builds its model on
+the CPU; bad weight paths fail clearly."""
 
 from pathlib import Path
 
 import pytest
 import torch
 
+from detectron2.config import get_cfg
 from detectron2.modeling import build_model
 
+from lwf_track import add_lwf_config
 from lwf_track.engine import build_config, check_weights_path
-from lwf_track.utils.video import open_frame_source
 
 CONFIGS = sorted(str(p) for p in Path("configs").rglob("*.yaml"))
+
+
+def test_add_lwf_config_adds_every_section():
+    cfg = get_cfg()
+    add_lwf_config(cfg)
+    assert cfg.MODEL.LOSS_WEIGHTING.NAME == "LWF"
+    assert cfg.MODEL.LOSS_WEIGHTING.LWF.HIDDEN_DIM == 32
+    assert cfg.MODEL.REID.EMBED_DIM == 128
+    assert 0 < cfg.TRACKER.LOW_SCORE_THRESH < cfg.TRACKER.HIGH_SCORE_THRESH
 
 
 @pytest.mark.parametrize("config_file", CONFIGS)
@@ -37,12 +48,3 @@ def test_missing_local_weights_name_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match=str(missing)):
         check_weights_path(str(missing))
     check_weights_path("detectron2://ImageNetPretrained/MSRA/R-50.pkl")  # URLs are fetched later
-
-
-def test_a_file_that_is_not_a_video_is_a_clear_error(tmp_path):
-    bogus = tmp_path / "clip.mp4"
-    bogus.write_bytes(b"not a video at all")
-    with pytest.raises(ValueError, match="cannot be opened as a video"):
-        open_frame_source(str(bogus))
-    with pytest.raises(FileNotFoundError, match="no such video"):
-        open_frame_source(str(tmp_path / "absent.mp4"))

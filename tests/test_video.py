@@ -1,9 +1,11 @@
-"""Frame sources and rendering: corrupt frames are reported and skipped, trails stay bounded."""
+"""Frame sources and rendering: bad videos and corrupt frames are reported clearly, trails stay
+bounded."""
 
 import logging
 
 import cv2
 import numpy as np
+import pytest
 
 from lwf_track.utils.video import TrackRenderer, iter_frames, open_frame_source
 
@@ -28,3 +30,12 @@ def test_renderer_forgets_identities_unseen_for_a_while():
     assert out.shape == image.shape and not np.array_equal(out, image)
     assert len(renderer._trails) <= 4
     assert image.sum() == 0  # the input frame is not drawn on
+
+
+def test_a_file_that_is_not_a_video_is_a_clear_error(tmp_path):
+    bogus = tmp_path / "clip.mp4"
+    bogus.write_bytes(b"not a video at all")
+    with pytest.raises(ValueError, match="cannot be opened as a video"):
+        open_frame_source(str(bogus))
+    with pytest.raises(FileNotFoundError, match="no such video"):
+        open_frame_source(str(tmp_path / "absent.mp4"))
