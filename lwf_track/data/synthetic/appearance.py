@@ -74,7 +74,8 @@ def random_appearance(rng: np.random.Generator) -> Appearance:
 
 
 def lookalike_of(rng: np.random.Generator, model: Appearance) -> Appearance:
-    """The same outfit with colours off by a few levels: only position and motion tell them apart."""
+    """The same outfit with colours off by a few levels: only position and motion tell them
+    apart."""
     return replace(
         model,
         skin=pick(rng, SKIN_TONES),

@@ -89,7 +89,8 @@ def paint_objects(canvas: np.ndarray, rng: np.random.Generator, scene: Scene, cl
 
 
 def make_background(rng: np.random.Generator, scene: Scene, clutter: float):
-    """The fixed street of one sequence, ``scene.pad`` pixels larger on each side for camera shake."""
+    """The fixed street of one sequence, ``scene.pad`` pixels larger on each side for camera
+    shake."""
     height, width = scene.height + 2 * scene.pad, scene.width + 2 * scene.pad
     horizon = int(scene.far_y + scene.pad - 0.02 * scene.height)
     canvas = np.empty((height, width, 3), np.uint8)

@@ -1,4 +1,5 @@
-"""Writing a generated sequence as MOTChallenge files: seqinfo.ini, img1/, gt/gt.txt, det/det.txt."""
+"""Writing a generated sequence as MOTChallenge files: seqinfo.ini, img1/, gt/gt.txt and
+det/det.txt."""
 
 from pathlib import Path
 

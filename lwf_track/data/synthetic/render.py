@@ -1,4 +1,5 @@
-"""Drawing the people of a frame and measuring what of them is visible; the camera's sensor noise."""
+"""Drawing the people of a frame and measuring how much of each is visible; the camera's sensor
+noise."""
 
 import math
 from collections.abc import Sequence

@@ -16,7 +16,8 @@ FORESHORTENING = 0.35  # walking towards the camera moves the feet less than wal
 
 @dataclass(frozen=True)
 class DifficultyProfile:
-    """The knobs of a benchmark; sizes are fractions of the image height, so any resolution works."""
+    """The knobs of a benchmark; sizes are fractions of the image height, so any resolution
+    works."""
 
     density: float  # people in the scene at once (mean)
     speed: float  # walking speed, body heights per second (a walker is about 0.7)
