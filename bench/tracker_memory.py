@@ -24,9 +24,8 @@ from detectron2.structures import Boxes, Instances
 
 def track_sequence(seq_dir: Path, frames: int) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from lwf_track.data.mot import read_gt
+    from lwf_track.data.mot_format import read_gt, write_mot_results
     from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
-    from lwf_track.evaluation.mot_io import write_mot_results
     from detectron2.config import get_cfg
     from lwf_track import add_lwf_config
 

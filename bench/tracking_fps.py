@@ -28,8 +28,8 @@ from detectron2.data import transforms as T  # noqa: E402
 from detectron2.modeling import build_model  # noqa: E402
 
 import lwf_track  # noqa: E402,F401
+from lwf_track.data.mot_format import write_mot_results  # noqa: E402
 from lwf_track.data.synthetic import generate_benchmark  # noqa: E402
-from lwf_track.evaluation.mot_io import write_mot_results  # noqa: E402
 from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows  # noqa: E402
 
 

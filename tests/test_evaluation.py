@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import trackeval
 
+from lwf_track.data.mot_format import read_results
 from lwf_track.evaluation import (
     evaluate_mot,
     format_table,
     has_ground_truth,
-    read_mot_results,
     save_metrics,
     write_mot_results,
 )
@@ -365,7 +365,7 @@ def test_write_read_round_trip(tmp_path):
     write_mot_results(path, rows)
     assert path.read_text().splitlines()[0] == "1,3,10.13,20.00,30.50,60.25,0.912,-1,-1,-1"
     assert [p.name for p in path.parent.iterdir()] == ["SEQ.txt"]  # no temporary left behind
-    values = read_mot_results(path)
+    values = read_results(path)
     assert values.shape == (2, 7)
     expected = [[1, 3, 10.13, 20.0, 30.5, 60.25, 0.912], [2, 3, -4.0, 0.0, 1.0, 2.0, 0.5]]
     np.testing.assert_array_equal(values, expected)
@@ -374,13 +374,13 @@ def test_write_read_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "bad_line, message",
     [
-        ("3,1,10,10,20", "5 columns"),
-        ("3,1,10,10,20,40,1,-1,-1,-1,7", "11 columns"),
-        ("3,1,10,ten,20,40,1,-1,-1,-1", "not a number"),
-        ("3,1,10,10,-20,40,1,-1,-1,-1", "negative width or height"),
-        ("0,1,10,10,20,40,1,-1,-1,-1", "frame that is not an integer >= 1"),
-        ("3,1.5,10,10,20,40,1,-1,-1,-1", "id that is not an integer >= 0"),
-        ("3,1,10,nan,20,40,1,-1,-1,-1", "not finite"),
+        ("3,1,10,10,20", "expected 7 to 10 comma-separated numbers, got '3,1,10,10,20'"),
+        ("3,1,10,10,20,40,1,-1,-1,-1,7", "expected 7 to 10 comma-separated numbers"),
+        ("3,1,10,ten,20,40,1,-1,-1,-1", "expected 7 to 10 comma-separated numbers"),
+        ("3,1,10,10,-20,40,1,-1,-1,-1", "expected box width and height >= 0, got w=-20 h=40"),
+        ("0,1,10,10,20,40,1,-1,-1,-1", r"expected a frame number >= 1 \(integer\), got 0"),
+        ("3,1.5,10,10,20,40,1,-1,-1,-1", r"expected an identity >= 0 \(integer\), got 1.5"),
+        ("3,1,10,nan,20,40,1,-1,-1,-1", "expected finite numbers"),
         ("1,1,11,11,20,40,1,-1,-1,-1", "frame 1 id 1 repeats line 1"),
     ],
 )
@@ -388,10 +388,9 @@ def test_malformed_result_line_names_file_and_line(tmp_path, bad_line, message):
     path = tmp_path / "SEQ.txt"
     path.write_text(f"1,1,10,10,20,40,1,-1,-1,-1\n\n2,1,10,10,20,40,1,-1,-1,-1\n{bad_line}\n")
     with pytest.raises(MOTFormatError, match=message) as error:
-        read_mot_results(path)
+        read_results(path)
     assert error.value.line == 4 and error.value.path == str(path)
-    assert str(error.value).startswith(f"{path} line 4: ")
-    assert "expected frame,id,x,y,w,h,score" in str(error.value)
+    assert str(error.value).startswith(f"{path} line 4: expected ")
 
 
 def test_malformed_gt_line_is_reported_before_evaluation(tud, tmp_path):
@@ -400,7 +399,8 @@ def test_malformed_gt_line_is_reported_before_evaluation(tud, tmp_path):
     lines = gt.read_text().splitlines()
     lines[6] = "1,7,10,10,20"
     gt.write_text("\n".join(lines) + "\n")
-    with pytest.raises(MOTFormatError, match=r"gt.txt line 7: 5 columns") as error:
+    expected = r"gt.txt line 7: expected 9 or 10 comma-separated numbers, got '1,7,10,10,20'"
+    with pytest.raises(MOTFormatError, match=expected) as error:
         evaluate_mot(tmp_path, tud / "tracks")
     assert "flag,class,visibility" in str(error.value)
 

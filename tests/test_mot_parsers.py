@@ -7,16 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lwf_track.data.mot import (
-    SeqInfo,
-    frame_range,
-    load_mot_split,
-    load_sequence,
-    read_det,
-    read_gt,
-    read_results,
-    read_seqinfo,
-)
+from lwf_track.data.mot import frame_range, load_mot_split, load_sequence
+from lwf_track.data.mot_format import SeqInfo, read_det, read_gt, read_results, read_seqinfo
 from lwf_track.utils.errors import MOTFormatError
 
 SEQINFO = (
@@ -261,7 +253,7 @@ def test_load_sequence_keeps_pedestrian_boxes_and_maps_ids_densely(tmp_path):
         (2, 7, 14, 24, 34, 44, 1, 1, 1.0),
     ]
     seq = write_sequence(tmp_path / "SEQ-01", 3, gt_rows=rows)
-    records, num_ids = load_sequence(seq, visibility_thresh=0.0, id_offset=100)
+    records, num_ids = load_sequence(seq, id_offset=100)
     assert num_ids == 2
     assert [len(r["annotations"]) for r in records] == [2, 1, 0]  # frame 3 kept, empty
     first = records[0]
@@ -272,9 +264,8 @@ def test_load_sequence_keeps_pedestrian_boxes_and_maps_ids_densely(tmp_path):
     assert by_id[100]["bbox"] == [11, 21, 31, 41]  # local id 3 -> 0 (+100)
     assert by_id[101]["bbox"] == [10, 20, 30, 40]  # local id 7 -> 1 (+100)
     assert records[1]["annotations"][0]["track_id"] == 101
+    # Low-visibility boxes stay in the records; only the training mapper filters them.
     assert by_id[100]["category_id"] == 0 and by_id[100]["visibility"] == 0.1
-    strict, strict_ids = load_sequence(seq, visibility_thresh=0.5)
-    assert strict_ids == 1 and [len(r["annotations"]) for r in strict] == [1, 1, 0]
 
 
 def test_load_sequence_warns_when_seq_length_exceeds_images(tmp_path):
