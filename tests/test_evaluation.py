@@ -356,6 +356,76 @@ def test_mot17_mini_perfect_copy_scores_100(shared_data, tmp_path):
     )
 
 
+# ---------------------------------------------------------------------------- PETS09-S2L1 (MOT15)
+
+PETS = "PETS09-S2L1"
+PETS_FRAMES = (150, 189)  # 40 frames with flag-0 (ignored) rows, for speed
+
+
+def pets_gt(shared_data: Path) -> tuple:
+    root = shared_data / "MOT15" / "train"
+    if not (root / PETS / "gt" / "gt.txt").is_file():
+        pytest.skip(f"{PETS} not found under {root}")
+    return root, np.loadtxt(root / PETS / "gt" / "gt.txt", delimiter=",", ndmin=2)
+
+
+def test_mot15_perfect_copy_of_pets09_scores_100(shared_data, tmp_path):
+    """MOT15 rules: 10-column gt, no classes; the flag-0 rows are ignored, so a copy of the
+    others is perfect."""
+    root, gt = pets_gt(shared_data)
+    first, last = PETS_FRAMES
+    kept = gt[(gt[:, 6] != 0) & (gt[:, 0] >= first) & (gt[:, 0] <= last)]
+    assert 0 < len(kept) < ((gt[:, 0] >= first) & (gt[:, 0] <= last)).sum()  # flag-0 rows exist
+    write_mot_results(
+        tmp_path / f"{PETS}.txt", [(int(r[0]), int(r[1]), *r[2:6], 1.0) for r in kept]
+    )
+    metrics = evaluate_mot(root, tmp_path, [PETS], frame_ranges={PETS: PETS_FRAMES})
+    for row in (metrics["OVERALL"], metrics["motmetrics"]["OVERALL"]):
+        assert row["MOTA"] == pytest.approx(100.0) and row["IDF1"] == pytest.approx(100.0)
+        assert (row["FP"], row["FN"], row["IDS"]) == (0, 0, 0)
+    assert metrics["OVERALL"]["HOTA"] == pytest.approx(100.0)
+
+
+def test_mot15_trackeval_and_motmetrics_agree_on_pets09(shared_data, tmp_path):
+    """On MOT15 gt both libraries see the same gt rows (flag not 0) and no distractor removal:
+    every count and MOTA, IDF1, MOTP agree; a box on a flag-0 row is a false positive in both."""
+    root, gt = pets_gt(shared_data)
+    first, last = PETS_FRAMES
+    tracks = perturbed_tracks_mot15(gt, seed=3)
+    write_mot_results(tmp_path / f"{PETS}.txt", tracks)
+    metrics = evaluate_mot(root, tmp_path, [PETS], frame_ranges={PETS: PETS_FRAMES})
+    ours, cross = metrics["OVERALL"], metrics["motmetrics"]["OVERALL"]
+    assert 0 < ours["MOTA"] < 100 and ours["FP"] > 0 and ours["FN"] > 0 and ours["IDS"] > 0
+    for key in ("MOTA", "IDF1", "MOTP"):
+        assert ours[key] == pytest.approx(cross[key], abs=1e-9), key
+    for key in ("FP", "FN", "IDS", "ML"):
+        assert ours[key] == cross[key], key
+    with_flag_0 = tracks + [
+        (int(r[0]), 500_000 + i, *r[2:6], 1.0)
+        for i, r in enumerate(gt[(gt[:, 6] == 0) & (gt[:, 0] >= first) & (gt[:, 0] <= last)])
+    ]
+    write_mot_results(tmp_path / f"{PETS}.txt", with_flag_0)
+    more = evaluate_mot(root, tmp_path, [PETS], frame_ranges={PETS: PETS_FRAMES})
+    added = len(with_flag_0) - len(tracks)
+    for row, before in ((more["OVERALL"], ours), (more["motmetrics"]["OVERALL"], cross)):
+        assert (row["FP"], row["FN"]) == (before["FP"] + added, before["FN"])
+
+
+def perturbed_tracks_mot15(gt: np.ndarray, seed: int) -> list:
+    """Flag-1 boxes of PETS_FRAMES with ~15% dropped, ~30% jittered and two ids swapped midway."""
+    rng = np.random.default_rng(seed)
+    first, last = PETS_FRAMES
+    rows = gt[(gt[:, 6] != 0) & (gt[:, 0] >= first) & (gt[:, 0] <= last)].copy()
+    rows = rows[rng.random(len(rows)) > 0.15]
+    jitter = rng.random(len(rows)) < 0.3
+    rows[jitter, 2:4] += rng.normal(0.0, 0.15, (int(jitter.sum()), 2)) * rows[jitter, 4:6]
+    a, b = np.unique(rows[:, 1])[:2]
+    late_a = (rows[:, 1] == a) & (rows[:, 0] >= first + 20)
+    late_b = (rows[:, 1] == b) & (rows[:, 0] >= first + 20)
+    rows[late_a, 1], rows[late_b, 1] = b, a
+    return sorted((int(r[0]), int(r[1]), *r[2:6], 0.9) for r in rows)
+
+
 # ---------------------------------------------------------------------------- files
 
 
@@ -403,6 +473,16 @@ def test_malformed_gt_line_is_reported_before_evaluation(tud, tmp_path):
     with pytest.raises(MOTFormatError, match=expected) as error:
         evaluate_mot(tmp_path, tud / "tracks")
     assert "flag,class,visibility" in str(error.value)
+
+
+def test_repeated_gt_identity_is_reported_before_evaluation(tud, tmp_path):
+    shutil.copytree(tud / "gt" / "TUD-Campus", tmp_path / "TUD-Campus")
+    gt = tmp_path / "TUD-Campus" / "gt" / "gt.txt"
+    lines = gt.read_text().splitlines()
+    gt.write_text("\n".join([*lines, lines[0]]) + "\n")
+    expected = rf"gt.txt line {len(lines) + 1}: .*frame 1 id 1 repeats line 1"
+    with pytest.raises(MOTFormatError, match=expected):
+        evaluate_mot(tmp_path, tud / "tracks")
 
 
 def test_report_table_json_and_csv(tud_metrics, tmp_path):

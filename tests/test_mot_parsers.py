@@ -196,6 +196,34 @@ def test_read_results_round_trip_and_negative_id(tmp_path):
     assert_error(excinfo, path, 1, "expected an identity >= 0 (integer), got -5")
 
 
+def test_separators_trackeval_and_motmetrics_accept(tmp_path):
+    expected = [[1, 2, 10, 20, 30, 40, 1, 1, 0.5], [2, 2, 11, 20, 30, 40, 1, 1, 1]]
+    commas = "1,2,10,20,30,40,1,1,0.5\n2,2,11,20,30,40,1,1,1\n"
+    blanks = "1 2 10 20 30 40 1 1 0.5\n\t2\t2\t11\t20\t30\t40\t1\t1\t1\n"
+    spaced = "1, 2, 10, 20, 30, 40, 1, 1, 0.5,\n2 ,2 ,11 ,20 ,30 ,40 ,1 ,1 ,1\n"
+    for name, text in (("commas", commas), ("blanks", blanks), ("spaced", spaced)):
+        np.testing.assert_array_equal(read_gt(write(tmp_path / f"{name}.txt", text)), expected)
+    path = write(tmp_path / "double.txt", "1,2,10,20,30,40,1,1,0.5,,\n")
+    with pytest.raises(MOTFormatError) as excinfo:
+        read_gt(path)
+    assert_error(excinfo, path, 1, "expected 9 or 10 comma-separated numbers, got")
+
+
+def test_box_sizes_gt_and_det_positive_results_non_negative(tmp_path):
+    """A tracker's degenerate box is scored (it matches nothing); a gt or det box needs a size."""
+    results = read_results(write(tmp_path / "r.txt", "1,1,10,20,0,40,0.9,-1,-1,-1\n"))
+    assert results[0, 4] == 0
+    for reader, text in ((read_gt, "1,1,10,20,0,40,1,1,1\n"), (read_det, "1,-1,1,1,5,0,0.9\n")):
+        path = write(tmp_path / f"{reader.__name__}.txt", text)
+        with pytest.raises(MOTFormatError) as excinfo:
+            reader(path)
+        assert_error(excinfo, path, 1, "expected box width and height > 0")
+    path = write(tmp_path / "negative.txt", "1,1,10,20,-1,40,0.9,-1,-1,-1\n")
+    with pytest.raises(MOTFormatError) as excinfo:
+        read_results(path)
+    assert_error(excinfo, path, 1, "expected box width and height >= 0, got w=-1 h=40")
+
+
 def test_read_gt_parses_100k_lines_quickly(tmp_path):
     rng = np.random.default_rng(0)
     n = 100_000

@@ -109,20 +109,32 @@ SEQINFO_KEYS = {
 def read_seqinfo(path: PathLike) -> SeqInfo:
     """Read ``seqinfo.ini``; every key of :data:`SEQINFO_KEYS` is required."""
     entries = _sequence_section(path, _read_text(path, "a seqinfo.ini file"))
-    values = {}
-    for key, (field, is_integer) in SEQINFO_KEYS.items():
-        if key.lower() not in entries:
-            raise MOTFormatError(path, f"expected key '{key}' in section [Sequence]")
-        text, line = entries[key.lower()]
-        if not text:
-            raise MOTFormatError(path, f"expected a value for '{key}', got nothing", line)
-        values[field] = _positive_int(path, key, text, line) if is_integer else text
+    values = {
+        field: _value(path, entries, key, is_integer)
+        for key, (field, is_integer) in SEQINFO_KEYS.items()
+    }
     if not values["im_ext"].startswith("."):
         line = entries["imext"][1]
         raise MOTFormatError(
             path, f"expected imExt to start with '.', got {values['im_ext']!r}", line
         )
     return SeqInfo(**values)
+
+
+def read_seq_length(path: PathLike) -> int:
+    """Only ``seqLength`` of a ``seqinfo.ini``: all that scoring needs (trackeval sizes a sequence
+    by it), so result files can be scored against gt folders whose seqinfo.ini has no image keys."""
+    entries = _sequence_section(path, _read_text(path, "a seqinfo.ini file"))
+    return _value(path, entries, "seqLength", True)
+
+
+def _value(path: PathLike, entries: dict, key: str, is_integer: bool) -> str | int:
+    if key.lower() not in entries:
+        raise MOTFormatError(path, f"expected key '{key}' in section [Sequence]")
+    text, line = entries[key.lower()]
+    if not text:
+        raise MOTFormatError(path, f"expected a value for '{key}', got nothing", line)
+    return _positive_int(path, key, text, line) if is_integer else text
 
 
 def _sequence_section(path: PathLike, text: str) -> dict:

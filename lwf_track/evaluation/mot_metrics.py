@@ -37,7 +37,7 @@ from ..data.mot_format import (
     MOT15_GT_COLUMNS,
     MOTTable,
     check_unique_ids,
-    read_seqinfo,
+    read_seq_length,
     read_table,
 )
 from ..utils.compat import import_motmetrics
@@ -132,7 +132,7 @@ def _stage_sequence(stage: Path, name: str, seq_dir: Path, tracks_dir: Path, fra
             "evaluated (check has_ground_truth() first)"
         )
     ini_path = seq_dir / "seqinfo.ini"
-    length = read_seqinfo(ini_path).seq_length  # trackeval sizes the sequence by it
+    length = read_seq_length(ini_path)
     first, last = _checked_range(name, frame_range or (1, length), length)
     gt = read_table(seq_dir / "gt" / "gt.txt", "gt")
     check_unique_ids(gt)
