@@ -149,7 +149,8 @@ def _load(name: str, split: MOTSplit) -> list:
 
 
 def _check_split_dir(name: str, split: MOTSplit) -> None:
-    """A one-line error naming the folder and what to do when a registered set's is absent."""
+    """A one-line error naming the folder and what to do, when a registered set's folder is
+    absent (registration does not look)."""
     split_dir = Path(split.split_dir)
     if split_dir.is_dir():
         return

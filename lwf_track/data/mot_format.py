@@ -24,8 +24,8 @@ The rules (what trackeval and motmetrics accept, and what the data layer needs):
   width and height >= 0 (a degenerate box from a tracker matches nothing, as in trackeval and
   motmetrics), each (frame, id) once.
 
-The parsers read line by line (for the line numbers), then check the values in bulk with numpy:
-a 100k-line gt file parses in well under a second.
+The parsers read line by line (for the line numbers), then check the values in bulk with numpy,
+keeping no per-row Python containers, so that large gt files stay fast.
 """
 
 import os
@@ -63,17 +63,33 @@ class _Kind:
 
 _KINDS = {
     "gt": _Kind(
-        9,
-        10,
-        "9 or 10",
-        "frame,id,x,y,w,h,flag,class,visibility (MOT16/17/20) or frame,id,x,y,w,h,conf,x,y,z "
-        "(MOT15)",
-        True,
-        True,
-        False,
+        min_columns=9,
+        max_columns=10,
+        columns="9 or 10",
+        layout="frame,id,x,y,w,h,flag,class,visibility (MOT16/17/20) or "
+        "frame,id,x,y,w,h,conf,x,y,z (MOT15)",
+        positive_size=True,
+        has_ids=True,
+        unique_ids=False,  # checked where scored, see check_unique_ids
     ),
-    "det": _Kind(7, None, "at least 7", "frame,-1,x,y,w,h,score", True, False, False),
-    "results": _Kind(7, 10, "7 to 10", "frame,id,x,y,w,h,score[,-1,-1,-1]", False, True, True),
+    "det": _Kind(
+        min_columns=7,
+        max_columns=None,
+        columns="at least 7",
+        layout="frame,-1,x,y,w,h,score",
+        positive_size=True,
+        has_ids=False,
+        unique_ids=False,
+    ),
+    "results": _Kind(
+        min_columns=7,
+        max_columns=10,
+        columns="7 to 10",
+        layout="frame,id,x,y,w,h,score[,-1,-1,-1]",
+        positive_size=False,
+        has_ids=True,
+        unique_ids=True,
+    ),
 }
 
 
