@@ -2,8 +2,8 @@
 detectron2 evaluator that tracks while inference runs (see mot_metrics for which number is which).
 """
 
-from .evaluator import MOTEvaluator
 from ..data.mot_format import write_mot_results
+from .evaluator import MOTEvaluator
 from .mot_metrics import evaluate_mot, evaluate_sequences, has_ground_truth
 from .report import format_table, save_metrics
 
