@@ -179,7 +179,7 @@ def synthesize_detections(
 ) -> DetectionSet:
     """Detections a Re-ID detector could give on a sequence, derived from its ground truth.
 
-    ``gt`` is MOT gt as :func:`lwf_track.data.mot.read_gt` returns it (frame, id, x, y, w, h,
+    ``gt`` is MOT gt as :func:`lwf_track.data.read_gt` returns it (frame, id, x, y, w, h,
     flag, class, visibility; boxes may leave the image). Deterministic in ``seed``:
 
     - each gt box is detected with probability ``model.recall`` scaled down linearly from
@@ -310,7 +310,7 @@ class BenchSequence:
 
 
 def synthetic_sequences(args, out: Path, model: DetectorModel) -> list[BenchSequence]:
-    from lwf_track.data.mot import read_gt
+    from lwf_track.data.mot_format import read_gt
     from lwf_track.data.synthetic import generate_benchmark
 
     seq_dirs = generate_benchmark(
@@ -335,7 +335,7 @@ def synthetic_sequences(args, out: Path, model: DetectorModel) -> list[BenchSequ
 
 
 def _sequence(seq_dir: Path, detections: DetectionSet | None) -> BenchSequence:
-    from lwf_track.data.mot import read_gt, read_seqinfo
+    from lwf_track.data.mot_format import read_gt, read_seqinfo
 
     info = read_seqinfo(Path(seq_dir) / "seqinfo.ini")
     summary = {}
@@ -609,7 +609,7 @@ def track_both(args, cfg, sequences: list, python: Path, job_path: Path, ours_di
     """The timed repeats of both trackers (:func:`time_both`), then our tracks written to
     ``ours_dir`` (the runner writes BoxMOT's). Returns our per-frame seconds by sequence and
     whether every repeat of ours gave the same tracks."""
-    from lwf_track.evaluation.mot_io import write_mot_results
+    from lwf_track.data.mot_format import write_mot_results
 
     boxmot = BoxMOTRunner(python, job_path)
     try:

@@ -23,8 +23,7 @@ from detectron2.config import get_cfg
 from detectron2.structures import Boxes, Instances
 
 from lwf_track import add_lwf_config
-from lwf_track.data.mot import read_gt
-from lwf_track.evaluation.mot_io import write_mot_results
+from lwf_track.data.mot_format import read_gt, write_mot_results
 from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
 
 REPO = Path(__file__).resolve().parents[1]

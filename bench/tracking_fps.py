@@ -25,7 +25,7 @@ from detectron2.modeling import build_model
 
 import lwf_track  # noqa: F401
 from lwf_track.data.synthetic import generate_benchmark
-from lwf_track.evaluation.mot_io import write_mot_results
+from lwf_track.data.mot_format import write_mot_results
 from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
 
 from bench.common import load_cfg, paired_times

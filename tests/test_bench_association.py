@@ -4,9 +4,8 @@ synthesis, the detections file, and writing BoxMOT output as MOT results."""
 import numpy as np
 import pytest
 
-from lwf_track.data.mot import read_gt
+from lwf_track.data.mot_format import read_gt, read_results
 from lwf_track.data.synthetic import generate_benchmark
-from lwf_track.evaluation.mot_io import read_mot_results
 
 from bench import association
 from bench import boxmot_runner as runner
@@ -112,7 +111,7 @@ def test_runner_writes_mot_results_our_reader_accepts(tmp_path):
     rows = runner.mot_rows(3, tracks, min_box_area=50.0) + runner.mot_rows(4, tracks[:0], 50.0)
     path = tmp_path / "out" / "SEQ.txt"
     runner.write_mot_tracks(path, rows)
-    values = read_mot_results(path)
+    values = read_results(path)
     np.testing.assert_allclose(values, [[3, 1, 10, 20, 20, 50, 0.9]], atol=1e-3)
     assert path.read_text().strip().endswith(",-1,-1,-1")
 

@@ -1,5 +1,6 @@
-"""Dataset registration: names, the LWF_DATASETS root, lazy loading, identities across sets, the
-evaluator's sequence list, and the real MOT17-mini fixture."""
+"""Dataset registration: names, the LWF_DATASETS root, benchmark folders registered by convention,
+lazy loading, identities across sets, the evaluator's sequence list, and the real MOT17-mini and
+PETS09-S2L1 (MOT15) fixtures."""
 
 import warnings
 from collections import Counter
@@ -19,10 +20,9 @@ from lwf_track.data.datasets import (
 )
 from test_mot_parsers import write_sequence
 
+SPLITS = ("train", "train_half", "val_half", "test")
 BUILTIN = [
-    f"{benchmark}_{split}"
-    for benchmark in ("mot16", "mot17", "mot20")
-    for split in ("train", "train_half", "val_half", "test")
+    f"{benchmark}_{split}" for benchmark in ("mot15", "mot16", "mot17", "mot20") for split in SPLITS
 ]
 
 
@@ -181,3 +181,101 @@ def test_real_mot17_mini_loads_as_mot17_train(shared_data, tmp_path, restore_bui
         sequences = {s["name"]: s for s in get_sequences("mot17_val_half")}
     mot17_05 = sequences["MOT17-05-FRCNN"]  # 6 images: frames 4..6 validate
     assert (mot17_05["first_frame"], mot17_05["last_frame"], mot17_05["frame_rate"]) == (4, 6, 14)
+
+
+# --- benchmark folders by convention ----------------------------------------------------------
+
+
+def mot15_box(frame: int, track_id: int, flag: int = 1) -> tuple:
+    return (frame, track_id, 1, 1, 5, 5, flag, -1, -1, -1)
+
+
+def test_every_benchmark_folder_registers_by_convention(
+    tmp_path, monkeypatch, restore_builtin_root
+):
+    write_sequence(tmp_path / "MyBench" / "train" / "A-01", 6, gt_rows=[box(1, 1), box(5, 2)])
+    write_sequence(tmp_path / "MyBench" / "test" / "A-02", 3)
+    rows = [mot15_box(1, 4), mot15_box(2, 4, flag=0), mot15_box(3, 9)]
+    write_sequence(tmp_path / "other" / "train" / "B-01", 4, gt_rows=rows)
+    (tmp_path / "notes").mkdir()  # no train/ or test/: not a benchmark
+    monkeypatch.setenv("LWF_DATASETS", str(tmp_path))
+    names = register_all_mot()
+    for prefix in ("mybench", "other"):
+        assert {f"{prefix}_{split}" for split in SPLITS} <= set(names)
+    assert set(BUILTIN) <= set(names) and not any(n.startswith("notes") for n in names)
+    assert MetadataCatalog.get("mybench_val_half").split_dir == str(tmp_path / "MyBench" / "train")
+
+    train = DatasetCatalog.get("mybench_train_half")
+    assert [(r["sequence"], r["frame"]) for r in train] == [("A-01", f) for f in (1, 2, 3)]
+    assert (
+        get_num_identities("mybench_train_half") == 1 and get_num_identities("mybench_train") == 2
+    )
+    assert [r["frame"] for r in DatasetCatalog.get("mybench_val_half")] == [4, 5, 6]
+    test = DatasetCatalog.get("mybench_test")
+    assert [r["frame"] for r in test] == [1, 2, 3] and "annotations" not in test[0]
+    # MOT15-style gt: no classes, flag 0 ignored
+    other = DatasetCatalog.get("other_train")
+    assert [len(r["annotations"]) for r in other] == [1, 0, 1, 0]
+    assert get_num_identities("other_train") == 2
+
+
+def test_absent_benchmark_fails_when_used_with_a_clear_message(tmp_path, restore_builtin_root):
+    register_all_mot(str(tmp_path))  # MOT15/16/17/20 stay registered without their folders
+    for name in ("mot15_train_half", "mot17_val_half"):
+        with pytest.raises(FileNotFoundError) as excinfo:
+            DatasetCatalog.get(name)
+        message = str(excinfo.value)
+        benchmark = name[:5].upper()
+        assert "\n" not in message
+        assert f"dataset {name!r}: {tmp_path / benchmark / 'train'} does not exist" in message
+        assert (
+            "set LWF_DATASETS" in message
+            and f"https://motchallenge.net/data/{benchmark}/" in message
+        )
+    with pytest.raises(FileNotFoundError, match="mot20_test.*does not exist"):
+        get_sequences("mot20_test")
+
+
+# --- PETS09-S2L1, the real MOT15 fixture ----------------------------------------------------------
+
+
+@pytest.fixture
+def pets09(shared_data, monkeypatch, restore_builtin_root):
+    """The shared MOT15 folder registered through LWF_DATASETS (read only: nothing is written)."""
+    if not (shared_data / "MOT15" / "train" / "PETS09-S2L1").is_dir():
+        pytest.skip(f"PETS09-S2L1 not found under {shared_data / 'MOT15'}")
+    monkeypatch.setenv("LWF_DATASETS", str(shared_data))
+    register_all_mot()
+    return shared_data / "MOT15" / "train" / "PETS09-S2L1"
+
+
+def test_real_pets09_half_split(pets09):
+    train = DatasetCatalog.get("mot15_train_half")
+    val = DatasetCatalog.get("mot15_val_half")
+    assert [r["frame"] for r in train] == list(range(1, 398))
+    assert [r["frame"] for r in val] == list(range(398, 796))
+    assert {r["sequence"] for r in train + val} == {"PETS09-S2L1"}
+    assert (train[0]["width"], train[0]["height"], train[0]["frame_rate"]) == (480, 360, 7)
+
+    gt = np.loadtxt(pets09 / "gt" / "gt.txt", delimiter=",")
+    assert gt.shape == (4650, 10) and (gt[:, 6] == 0).sum() == 174  # what the fixture states
+    assert len(np.unique(gt[:, 1])) == 19
+    assert get_num_identities("mot15_train") == 19
+    kept = gt[gt[:, 6] != 0]
+    for records in (train, val):
+        frames = [r["frame"] for r in records]
+        expected = Counter(
+            f for f in kept[:, 0].astype(int).tolist() if frames[0] <= f <= frames[-1]
+        )
+        counts = {r["frame"]: len(r["annotations"]) for r in records}
+        assert counts == {f: expected.get(f, 0) for f in frames}  # flag-0 rows left out
+    assert sum(len(r["annotations"]) for r in train + val) == 4650 - 174
+    ignored = {(int(f), tuple(b)) for f, b in zip(gt[gt[:, 6] == 0, 0], gt[gt[:, 6] == 0, 2:6])}
+    boxes = {(r["frame"], tuple(a["bbox"])) for r in train + val for a in r["annotations"]}
+    assert not boxes & ignored
+    ids = sorted({a["track_id"] for r in train for a in r["annotations"]})
+    assert ids == list(range(get_num_identities("mot15_train_half")))
+    sequences = get_sequences("mot15_val_half")
+    assert [(s["name"], s["first_frame"], s["last_frame"]) for s in sequences] == [
+        ("PETS09-S2L1", 398, 795)
+    ]

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import trackeval
 
+from lwf_track.data.mot_format import read_results
 from lwf_track.evaluation import (
     evaluate_mot,
     format_table,
     has_ground_truth,
-    read_mot_results,
     save_metrics,
     write_mot_results,
 )
@@ -356,6 +356,76 @@ def test_mot17_mini_perfect_copy_scores_100(shared_data, tmp_path):
     )
 
 
+# ---------------------------------------------------------------------------- PETS09-S2L1 (MOT15)
+
+PETS = "PETS09-S2L1"
+PETS_FRAMES = (150, 189)  # 40 frames with flag-0 (ignored) rows, for speed
+
+
+def pets_gt(shared_data: Path) -> tuple:
+    root = shared_data / "MOT15" / "train"
+    if not (root / PETS / "gt" / "gt.txt").is_file():
+        pytest.skip(f"{PETS} not found under {root}")
+    return root, np.loadtxt(root / PETS / "gt" / "gt.txt", delimiter=",", ndmin=2)
+
+
+def test_mot15_perfect_copy_of_pets09_scores_100(shared_data, tmp_path):
+    """MOT15 rules: 10-column gt, no classes; the flag-0 rows are ignored, so a copy of the
+    others is perfect."""
+    root, gt = pets_gt(shared_data)
+    first, last = PETS_FRAMES
+    kept = gt[(gt[:, 6] != 0) & (gt[:, 0] >= first) & (gt[:, 0] <= last)]
+    assert 0 < len(kept) < ((gt[:, 0] >= first) & (gt[:, 0] <= last)).sum()  # flag-0 rows exist
+    write_mot_results(
+        tmp_path / f"{PETS}.txt", [(int(r[0]), int(r[1]), *r[2:6], 1.0) for r in kept]
+    )
+    metrics = evaluate_mot(root, tmp_path, [PETS], frame_ranges={PETS: PETS_FRAMES})
+    for row in (metrics["OVERALL"], metrics["motmetrics"]["OVERALL"]):
+        assert row["MOTA"] == pytest.approx(100.0) and row["IDF1"] == pytest.approx(100.0)
+        assert (row["FP"], row["FN"], row["IDS"]) == (0, 0, 0)
+    assert metrics["OVERALL"]["HOTA"] == pytest.approx(100.0)
+
+
+def test_mot15_trackeval_and_motmetrics_agree_on_pets09(shared_data, tmp_path):
+    """On MOT15 gt both libraries see the same gt rows (flag not 0) and no distractor removal:
+    every count and MOTA, IDF1, MOTP agree; a box on a flag-0 row is a false positive in both."""
+    root, gt = pets_gt(shared_data)
+    first, last = PETS_FRAMES
+    tracks = perturbed_tracks_mot15(gt, seed=3)
+    write_mot_results(tmp_path / f"{PETS}.txt", tracks)
+    metrics = evaluate_mot(root, tmp_path, [PETS], frame_ranges={PETS: PETS_FRAMES})
+    ours, cross = metrics["OVERALL"], metrics["motmetrics"]["OVERALL"]
+    assert 0 < ours["MOTA"] < 100 and ours["FP"] > 0 and ours["FN"] > 0 and ours["IDS"] > 0
+    for key in ("MOTA", "IDF1", "MOTP"):
+        assert ours[key] == pytest.approx(cross[key], abs=1e-9), key
+    for key in ("FP", "FN", "IDS", "ML"):
+        assert ours[key] == cross[key], key
+    with_flag_0 = tracks + [
+        (int(r[0]), 500_000 + i, *r[2:6], 1.0)
+        for i, r in enumerate(gt[(gt[:, 6] == 0) & (gt[:, 0] >= first) & (gt[:, 0] <= last)])
+    ]
+    write_mot_results(tmp_path / f"{PETS}.txt", with_flag_0)
+    more = evaluate_mot(root, tmp_path, [PETS], frame_ranges={PETS: PETS_FRAMES})
+    added = len(with_flag_0) - len(tracks)
+    for row, before in ((more["OVERALL"], ours), (more["motmetrics"]["OVERALL"], cross)):
+        assert (row["FP"], row["FN"]) == (before["FP"] + added, before["FN"])
+
+
+def perturbed_tracks_mot15(gt: np.ndarray, seed: int) -> list:
+    """Flag-1 boxes of PETS_FRAMES with ~15% dropped, ~30% jittered and two ids swapped midway."""
+    rng = np.random.default_rng(seed)
+    first, last = PETS_FRAMES
+    rows = gt[(gt[:, 6] != 0) & (gt[:, 0] >= first) & (gt[:, 0] <= last)].copy()
+    rows = rows[rng.random(len(rows)) > 0.15]
+    jitter = rng.random(len(rows)) < 0.3
+    rows[jitter, 2:4] += rng.normal(0.0, 0.15, (int(jitter.sum()), 2)) * rows[jitter, 4:6]
+    a, b = np.unique(rows[:, 1])[:2]
+    late_a = (rows[:, 1] == a) & (rows[:, 0] >= first + 20)
+    late_b = (rows[:, 1] == b) & (rows[:, 0] >= first + 20)
+    rows[late_a, 1], rows[late_b, 1] = b, a
+    return sorted((int(r[0]), int(r[1]), *r[2:6], 0.9) for r in rows)
+
+
 # ---------------------------------------------------------------------------- files
 
 
@@ -365,7 +435,7 @@ def test_write_read_round_trip(tmp_path):
     write_mot_results(path, rows)
     assert path.read_text().splitlines()[0] == "1,3,10.13,20.00,30.50,60.25,0.912,-1,-1,-1"
     assert [p.name for p in path.parent.iterdir()] == ["SEQ.txt"]  # no temporary left behind
-    values = read_mot_results(path)
+    values = read_results(path)
     assert values.shape == (2, 7)
     expected = [[1, 3, 10.13, 20.0, 30.5, 60.25, 0.912], [2, 3, -4.0, 0.0, 1.0, 2.0, 0.5]]
     np.testing.assert_array_equal(values, expected)
@@ -374,13 +444,13 @@ def test_write_read_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "bad_line, message",
     [
-        ("3,1,10,10,20", "5 columns"),
-        ("3,1,10,10,20,40,1,-1,-1,-1,7", "11 columns"),
-        ("3,1,10,ten,20,40,1,-1,-1,-1", "not a number"),
-        ("3,1,10,10,-20,40,1,-1,-1,-1", "negative width or height"),
-        ("0,1,10,10,20,40,1,-1,-1,-1", "frame that is not an integer >= 1"),
-        ("3,1.5,10,10,20,40,1,-1,-1,-1", "id that is not an integer >= 0"),
-        ("3,1,10,nan,20,40,1,-1,-1,-1", "not finite"),
+        ("3,1,10,10,20", "expected 7 to 10 comma-separated numbers, got '3,1,10,10,20'"),
+        ("3,1,10,10,20,40,1,-1,-1,-1,7", "expected 7 to 10 comma-separated numbers"),
+        ("3,1,10,ten,20,40,1,-1,-1,-1", "expected 7 to 10 comma-separated numbers"),
+        ("3,1,10,10,-20,40,1,-1,-1,-1", "expected box width and height >= 0, got w=-20 h=40"),
+        ("0,1,10,10,20,40,1,-1,-1,-1", r"expected a frame number >= 1 \(integer\), got 0"),
+        ("3,1.5,10,10,20,40,1,-1,-1,-1", r"expected an identity >= 0 \(integer\), got 1.5"),
+        ("3,1,10,nan,20,40,1,-1,-1,-1", "expected finite numbers"),
         ("1,1,11,11,20,40,1,-1,-1,-1", "frame 1 id 1 repeats line 1"),
     ],
 )
@@ -388,10 +458,9 @@ def test_malformed_result_line_names_file_and_line(tmp_path, bad_line, message):
     path = tmp_path / "SEQ.txt"
     path.write_text(f"1,1,10,10,20,40,1,-1,-1,-1\n\n2,1,10,10,20,40,1,-1,-1,-1\n{bad_line}\n")
     with pytest.raises(MOTFormatError, match=message) as error:
-        read_mot_results(path)
+        read_results(path)
     assert error.value.line == 4 and error.value.path == str(path)
-    assert str(error.value).startswith(f"{path} line 4: ")
-    assert "expected frame,id,x,y,w,h,score" in str(error.value)
+    assert str(error.value).startswith(f"{path} line 4: expected ")
 
 
 def test_malformed_gt_line_is_reported_before_evaluation(tud, tmp_path):
@@ -400,9 +469,20 @@ def test_malformed_gt_line_is_reported_before_evaluation(tud, tmp_path):
     lines = gt.read_text().splitlines()
     lines[6] = "1,7,10,10,20"
     gt.write_text("\n".join(lines) + "\n")
-    with pytest.raises(MOTFormatError, match=r"gt.txt line 7: 5 columns") as error:
+    expected = r"gt.txt line 7: expected 9 or 10 comma-separated numbers, got '1,7,10,10,20'"
+    with pytest.raises(MOTFormatError, match=expected) as error:
         evaluate_mot(tmp_path, tud / "tracks")
     assert "flag,class,visibility" in str(error.value)
+
+
+def test_repeated_gt_identity_is_reported_before_evaluation(tud, tmp_path):
+    shutil.copytree(tud / "gt" / "TUD-Campus", tmp_path / "TUD-Campus")
+    gt = tmp_path / "TUD-Campus" / "gt" / "gt.txt"
+    lines = gt.read_text().splitlines()
+    gt.write_text("\n".join([*lines, lines[0]]) + "\n")
+    expected = rf"gt.txt line {len(lines) + 1}: .*frame 1 id 1 repeats line 1"
+    with pytest.raises(MOTFormatError, match=expected):
+        evaluate_mot(tmp_path, tud / "tracks")
 
 
 def test_report_table_json_and_csv(tud_metrics, tmp_path):

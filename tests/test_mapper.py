@@ -129,6 +129,17 @@ def test_from_config_builds_train_and_test_augmentations(records):
     assert [type(a).__name__ for a in test_mapper.augmentations.augs] == ["ResizeShortestEdge"]
 
 
+def test_visibility_threshold_comes_from_the_config_and_only_the_mapper_applies_it(records):
+    """DATASETS.MOT.VISIBILITY_THRESH is applied in one place: the training mapper (records keep
+    every box, with its visibility)."""
+    assert sorted(a["visibility"] for a in records[0]["annotations"]) == [0.4, 0.9, 1.0]
+    cfg = small_cfg(0.0, 0.0)
+    cfg.DATASETS.MOT.VISIBILITY_THRESH = 0.5
+    cfg.INPUT.MIN_SIZE_TRAIN, cfg.INPUT.RANDOM_FLIP = (HEIGHT,), "none"
+    instances = MOTDatasetMapper(cfg, is_train=True)(records[0])["instances"]
+    assert sorted(instances.gt_ids.tolist()) == [0, 1]  # local ids 3 and 5; 8 (vis 0.4) left out
+
+
 def test_unreadable_images_name_the_file(records, tmp_path):
     missing = dict(records[0], file_name=str(tmp_path / "gone.jpg"))
     with pytest.raises(FileNotFoundError, match="gone.jpg"):

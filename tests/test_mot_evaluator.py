@@ -8,7 +8,8 @@ import torch
 from detectron2.structures import Boxes, Instances
 from detectron2.utils import comm
 
-from lwf_track.evaluation import MOTEvaluator, read_mot_results
+from lwf_track.data.mot_format import read_results
+from lwf_track.evaluation import MOTEvaluator
 
 FRAMES = {"SEQ-A": 6, "SEQ-B": 8, "SEQ-C": 4}
 
@@ -113,7 +114,7 @@ def test_writes_tracks_and_metrics_and_lists_sequences_without_gt(sequences, tmp
 
     assert frame_rates == [10, 11, 12]  # one fresh tracker per sequence, at its frame rate
     for seq in sequences:  # every sequence written, in its own frame numbers
-        values = read_mot_results(out / "tracks" / f"{seq['name']}.txt")
+        values = read_results(out / "tracks" / f"{seq['name']}.txt")
         frames = np.unique(values[:, 0])
         np.testing.assert_array_equal(frames, np.arange(seq["first_frame"], seq["last_frame"] + 1))
     assert list(results) == ["MOT"]

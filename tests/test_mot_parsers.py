@@ -7,16 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lwf_track.data.mot import (
-    SeqInfo,
-    frame_range,
-    load_mot_split,
-    load_sequence,
-    read_det,
-    read_gt,
-    read_results,
-    read_seqinfo,
-)
+from lwf_track.data.mot import frame_range, load_mot_split, load_sequence
+from lwf_track.data.mot_format import SeqInfo, read_det, read_gt, read_results, read_seqinfo
 from lwf_track.utils.errors import MOTFormatError
 
 SEQINFO = (
@@ -204,6 +196,34 @@ def test_read_results_round_trip_and_negative_id(tmp_path):
     assert_error(excinfo, path, 1, "expected an identity >= 0 (integer), got -5")
 
 
+def test_separators_trackeval_and_motmetrics_accept(tmp_path):
+    expected = [[1, 2, 10, 20, 30, 40, 1, 1, 0.5], [2, 2, 11, 20, 30, 40, 1, 1, 1]]
+    commas = "1,2,10,20,30,40,1,1,0.5\n2,2,11,20,30,40,1,1,1\n"
+    blanks = "1 2 10 20 30 40 1 1 0.5\n\t2\t2\t11\t20\t30\t40\t1\t1\t1\n"
+    spaced = "1, 2, 10, 20, 30, 40, 1, 1, 0.5,\n2 ,2 ,11 ,20 ,30 ,40 ,1 ,1 ,1\n"
+    for name, text in (("commas", commas), ("blanks", blanks), ("spaced", spaced)):
+        np.testing.assert_array_equal(read_gt(write(tmp_path / f"{name}.txt", text)), expected)
+    path = write(tmp_path / "double.txt", "1,2,10,20,30,40,1,1,0.5,,\n")
+    with pytest.raises(MOTFormatError) as excinfo:
+        read_gt(path)
+    assert_error(excinfo, path, 1, "expected 9 or 10 comma-separated numbers, got")
+
+
+def test_box_sizes_gt_and_det_positive_results_non_negative(tmp_path):
+    """A tracker's degenerate box is scored (it matches nothing); a gt or det box needs a size."""
+    results = read_results(write(tmp_path / "r.txt", "1,1,10,20,0,40,0.9,-1,-1,-1\n"))
+    assert results[0, 4] == 0
+    for reader, text in ((read_gt, "1,1,10,20,0,40,1,1,1\n"), (read_det, "1,-1,1,1,5,0,0.9\n")):
+        path = write(tmp_path / f"{reader.__name__}.txt", text)
+        with pytest.raises(MOTFormatError) as excinfo:
+            reader(path)
+        assert_error(excinfo, path, 1, "expected box width and height > 0")
+    path = write(tmp_path / "negative.txt", "1,1,10,20,-1,40,0.9,-1,-1,-1\n")
+    with pytest.raises(MOTFormatError) as excinfo:
+        read_results(path)
+    assert_error(excinfo, path, 1, "expected box width and height >= 0, got w=-1 h=40")
+
+
 def test_read_gt_parses_100k_lines_quickly(tmp_path):
     rng = np.random.default_rng(0)
     n = 100_000
@@ -261,7 +281,7 @@ def test_load_sequence_keeps_pedestrian_boxes_and_maps_ids_densely(tmp_path):
         (2, 7, 14, 24, 34, 44, 1, 1, 1.0),
     ]
     seq = write_sequence(tmp_path / "SEQ-01", 3, gt_rows=rows)
-    records, num_ids = load_sequence(seq, visibility_thresh=0.0, id_offset=100)
+    records, num_ids = load_sequence(seq, id_offset=100)
     assert num_ids == 2
     assert [len(r["annotations"]) for r in records] == [2, 1, 0]  # frame 3 kept, empty
     first = records[0]
@@ -272,9 +292,8 @@ def test_load_sequence_keeps_pedestrian_boxes_and_maps_ids_densely(tmp_path):
     assert by_id[100]["bbox"] == [11, 21, 31, 41]  # local id 3 -> 0 (+100)
     assert by_id[101]["bbox"] == [10, 20, 30, 40]  # local id 7 -> 1 (+100)
     assert records[1]["annotations"][0]["track_id"] == 101
+    # Low-visibility boxes stay in the records; only the training mapper filters them.
     assert by_id[100]["category_id"] == 0 and by_id[100]["visibility"] == 0.1
-    strict, strict_ids = load_sequence(seq, visibility_thresh=0.5)
-    assert strict_ids == 1 and [len(r["annotations"]) for r in strict] == [1, 1, 0]
 
 
 def test_load_sequence_warns_when_seq_length_exceeds_images(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lwf_track.data.mot import read_det, read_gt, read_results, read_seqinfo
+from lwf_track.data.mot_format import read_det, read_gt, read_results, read_seqinfo
 from lwf_track.utils.errors import MOTFormatError
 
 # Seeded and without an example database: the same examples on every run, no files left behind.
@@ -45,11 +45,15 @@ def parse_or_format_error(parser, path, data: bytes):
         return None
 
 
-def assert_valid_boxes(values: np.ndarray, columns: int) -> None:
+def assert_valid_boxes(values: np.ndarray, columns: int, min_size: float | None = None) -> None:
+    """Valid rows; box sizes > 0, or >= ``min_size`` where given (result files)."""
     assert values.dtype == np.float64 and values.shape[1] == columns
     assert np.isfinite(values).all()
     assert (values[:, 0] >= 1).all() and (values[:, 0] == np.floor(values[:, 0])).all()
-    assert (values[:, 4] > 0).all() and (values[:, 5] > 0).all()
+    if min_size is None:
+        assert (values[:, 4] > 0).all() and (values[:, 5] > 0).all()
+    else:
+        assert (values[:, 4] >= min_size).all() and (values[:, 5] >= min_size).all()
 
 
 @FUZZ
@@ -75,7 +79,8 @@ def test_read_det_parses_or_raises_format_error(fuzz_file, text):
 def test_read_results_parses_or_raises_format_error(fuzz_file, text):
     results = parse_or_format_error(read_results, fuzz_file, text.encode())
     if results is not None:
-        assert_valid_boxes(results, 7)
+        assert_valid_boxes(results, 7, min_size=0.0)
+        assert (results[:, 1] >= 0).all()
 
 
 @FUZZ

@@ -1,6 +1,7 @@
-"""MOTChallenge data: parsers, detectron2 registration (done at import) and the dataset mapper."""
+"""MOTChallenge data: file formats, detectron2 registration (done at import) and the mapper."""
 
 from .datasets import (
+    benchmark_folders,
     datasets_root,
     get_num_identities,
     get_sequences,
@@ -11,16 +12,19 @@ from .datasets import (
 from .mapper import MOTDatasetMapper
 from .mot import (
     MOTSequence,
-    SeqInfo,
     frame_range,
     list_sequences,
     load_mot_split,
     load_sequence,
+    scan_sequence,
+)
+from .mot_format import (
+    SeqInfo,
     read_det,
     read_gt,
     read_results,
     read_seqinfo,
-    scan_sequence,
+    write_mot_results,
 )
 
 register_all_mot()
@@ -29,6 +33,7 @@ __all__ = [
     "MOTDatasetMapper",
     "MOTSequence",
     "SeqInfo",
+    "benchmark_folders",
     "datasets_root",
     "frame_range",
     "get_num_identities",
@@ -44,4 +49,5 @@ __all__ = [
     "register_all_mot",
     "register_mot_split",
     "scan_sequence",
+    "write_mot_results",
 ]

@@ -1,8 +1,9 @@
 """MOTChallenge sets in detectron2's DatasetCatalog / MetadataCatalog.
 
-Registration is lazy (it reads no file): the records are loaded when a set is first requested.
-The root is ``$LWF_DATASETS`` (default ``datasets/``, relative to the current directory, like
-DETECTRON2_DATASETS); see datasets/README.md for the layout and the names.
+Registration is lazy (it lists the root folder but reads no file): the records are loaded when a
+set is first requested. The root is ``$LWF_DATASETS`` (default ``datasets/``, relative to the
+current directory, like DETECTRON2_DATASETS); see datasets/README.md for the layout and the names.
+Every benchmark folder ``<root>/<NAME>/{train,test}/<SEQ>/`` registers by convention, no code.
 
 Identities of several sets never collide: the training sets are numbered one after another in the
 order given, each shifted by the identities of the distinct sets before it (see
@@ -23,7 +24,11 @@ from .mot import FRAME_SPLITS, frame_range, list_sequences, load_mot_split, scan
 
 ROOT_ENV = "LWF_DATASETS"
 DEFAULT_ROOT = "datasets"
-BENCHMARKS = ("MOT16", "MOT17", "MOT20")
+# Registered even when their folder is absent, so that configs naming them load; using one then
+# says where to put it.
+BENCHMARKS = ("MOT15", "MOT16", "MOT17", "MOT20")
+DOWNLOAD_URL = "https://motchallenge.net/data/{}/"
+SYNTHETIC = "synthetic"  # generated splits, registered as mot_synth_<split>
 # name suffix -> (split folder, frames, ground truth required)
 BENCHMARK_SPLITS = {
     "train": ("train", "all", True),
@@ -43,8 +48,8 @@ class MOTSplit:
     split_dir: str
     frames: str = "all"
     require_gt: bool = True
-    visibility_thresh: float = 0.0
     detector: str | None = None
+    benchmark: str | None = None  # the root's benchmark folder, for registered-by-convention sets
 
 
 _REGISTERED: dict[str, MOTSplit] = {}  # the sets registered here
@@ -60,7 +65,6 @@ def register_mot_split(
     split_dir: str | os.PathLike,
     frames: str = "all",
     require_gt: bool = True,
-    visibility_thresh: float = 0.0,
     detector: str | None = None,
     replace: bool = False,
 ) -> None:
@@ -69,9 +73,12 @@ def register_mot_split(
     Registering a name again with the same arguments does nothing; with other arguments it is an
     error unless ``replace``.
     """
-    if frames not in FRAME_SPLITS:
-        raise ValueError(f"frames must be one of {FRAME_SPLITS}, got {frames!r}")
-    split = MOTSplit(str(split_dir), frames, require_gt, float(visibility_thresh), detector)
+    _register(name, MOTSplit(str(split_dir), frames, require_gt, detector), replace)
+
+
+def _register(name: str, split: MOTSplit, replace: bool) -> None:
+    if split.frames not in FRAME_SPLITS:
+        raise ValueError(f"frames must be one of {FRAME_SPLITS}, got {split.frames!r}")
     previous = _REGISTERED.get(name)
     if previous == split:
         return
@@ -88,21 +95,25 @@ def register_mot_split(
 
 
 def register_all_mot(root: str | None = None) -> list:
-    """Register mot{16,17,20}_{train,train_half,val_half,test} under ``root`` and
-    ``mot_synth_<split>`` for every folder ``root/synthetic/<split>`` that exists now.
+    """Register the sets of every benchmark folder under ``root`` (see :func:`benchmark_folders`)
+    and ``mot_synth_<split>`` for every folder ``root/synthetic/<split>`` that exists now.
 
-    Names already registered by an earlier call are re-pointed to this root. Returns the names.
+    A benchmark folder ``NAME`` gives ``<name>_train``, ``<name>_train_half``, ``<name>_val_half``
+    and ``<name>_test`` (name lower-cased). Names already registered by an earlier call are
+    re-pointed to this root. Returns the names.
     """
     root = datasets_root(root)
     names = []
-    for benchmark in BENCHMARKS:
+    for benchmark in benchmark_folders(root):
         for suffix, (folder, frames, require_gt) in BENCHMARK_SPLITS.items():
             name = f"{benchmark.lower()}_{suffix}"
-            detector = MOT17_TRAIN_DETECTOR if benchmark == "MOT17" and require_gt else None
+            one_copy = benchmark.upper() == "MOT17" and require_gt
+            detector = MOT17_TRAIN_DETECTOR if one_copy else None
             split_dir = os.path.join(root, benchmark, folder)
-            register_mot_split(name, split_dir, frames, require_gt, detector=detector, replace=True)
+            split = MOTSplit(split_dir, frames, require_gt, detector, benchmark)
+            _register(name, split, replace=True)
             names.append(name)
-    synthetic = Path(root) / "synthetic"
+    synthetic = Path(root) / SYNTHETIC
     if synthetic.is_dir():
         for split_dir in sorted(p for p in synthetic.iterdir() if p.is_dir()):
             name = f"mot_synth_{split_dir.name}"
@@ -111,10 +122,23 @@ def register_all_mot(root: str | None = None) -> list:
     return names
 
 
+def benchmark_folders(root: str) -> list:
+    """:data:`BENCHMARKS` (present or not) and every other folder of ``root`` that holds a
+    ``train`` or ``test`` folder, except ``synthetic``; a folder present keeps its own spelling."""
+    by_name = {benchmark.lower(): benchmark for benchmark in BENCHMARKS}
+    if os.path.isdir(root):
+        for folder in sorted(Path(root).iterdir()):
+            splits = (folder / "train", folder / "test")
+            if folder.name != SYNTHETIC and any(split.is_dir() for split in splits):
+                by_name[folder.name.lower()] = folder.name
+    return sorted(by_name.values())
+
+
 def _load(name: str, split: MOTSplit) -> list:
     """The DatasetCatalog loader: records tagged with ``dataset_name``; nID goes to the metadata."""
+    _check_split_dir(name, split)
     records, num_ids = load_mot_split(
-        split.split_dir, split.frames, split.visibility_thresh, split.require_gt, split.detector
+        split.split_dir, split.frames, split.require_gt, split.detector
     )
     metadata = MetadataCatalog.get(name)
     if not hasattr(metadata, "num_identities"):
@@ -122,6 +146,23 @@ def _load(name: str, split: MOTSplit) -> list:
     for record in records:
         record["dataset_name"] = name
     return records
+
+
+def _check_split_dir(name: str, split: MOTSplit) -> None:
+    """A one-line error naming the folder and what to do, when a registered set's folder is
+    absent (registration does not look)."""
+    split_dir = Path(split.split_dir)
+    if split_dir.is_dir():
+        return
+    problem = f"dataset {name!r}: {split_dir} does not exist"
+    if split.benchmark is None:
+        raise FileNotFoundError(f"{problem}; register it with the folder of its sequences")
+    root = split_dir.parent.parent
+    todo = f"set {ROOT_ENV} to the folder that holds {split.benchmark}/ (now {root})"
+    if split.benchmark.upper() in BENCHMARKS:
+        url = DOWNLOAD_URL.format(split.benchmark.upper())
+        todo += f", or download {split.benchmark} from {url} and unpack it there"
+    raise FileNotFoundError(f"{problem}; {todo} (see datasets/README.md)")
 
 
 def _distinct(dataset_names: str | Iterable[str]) -> list:
@@ -168,6 +209,7 @@ def get_sequences(dataset_name: str) -> list:
     if dataset_name not in _REGISTERED:
         raise KeyError(f"{dataset_name!r} is not a MOT set registered by lwf_track")
     split = _REGISTERED[dataset_name]
+    _check_split_dir(dataset_name, split)
     sequences = []
     for seq_dir in list_sequences(split.split_dir, split.detector):
         sequence = scan_sequence(seq_dir)

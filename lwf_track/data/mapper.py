@@ -38,8 +38,8 @@ class MOTDatasetMapper:
     with ``gt_boxes``, ``gt_classes`` and ``gt_ids`` (int64, the global identity of each box).
 
     Training: resize, flip and photometric jitter; boxes are clipped to the image and empty ones
-    dropped together with their ids; boxes below ``min_visibility`` are left out. Test: resize only,
-    annotations dropped.
+    dropped together with their ids; boxes below ``min_visibility`` are left out (the one place
+    visibility is filtered: records keep every box). Test: resize only, annotations dropped.
     """
 
     @configurable

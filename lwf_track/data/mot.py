@@ -1,9 +1,5 @@
-"""MOTChallenge files (seqinfo.ini, gt.txt, det.txt, results) and sequences as detectron2 records.
-
-The parsers read line by line so that every error is a :class:`MOTFormatError` naming the file, the
-line and what was expected; the values are then checked in bulk with numpy, so a 100k-line gt file
-parses in well under a second.
-"""
+"""MOTChallenge sequences as detectron2 records: the sequence folders of a split, their frames,
+the half split, and the training boxes (the files themselves are read by :mod:`.mot_format`)."""
 
 import os
 import warnings
@@ -15,232 +11,12 @@ import numpy as np
 from detectron2.structures import BoxMode
 
 from ..utils.errors import MOTFormatError
+from .mot_format import SeqInfo, gt_values, read_seqinfo, read_table
 
 PathLike = str | os.PathLike
 
 FRAME_SPLITS = ("all", "first_half", "second_half")
 PEDESTRIAN_CLASS = 1
-GT_EXPECTED = "9 or 10 comma-separated numbers"
-DET_EXPECTED = "at least 7 comma-separated numbers (frame,-1,x,y,w,h,score)"
-RESULTS_EXPECTED = "at least 7 comma-separated numbers (frame,id,x,y,w,h,score)"
-MAX_QUOTED_CHARS = 80  # error messages quote at most this much of a bad line
-
-
-# ---------------------------------------------------------------------------------------------
-# seqinfo.ini
-
-
-@dataclass(frozen=True)
-class SeqInfo:
-    """The ``[Sequence]`` section of a MOTChallenge ``seqinfo.ini``."""
-
-    name: str
-    im_dir: str
-    frame_rate: int
-    seq_length: int
-    im_width: int
-    im_height: int
-    im_ext: str
-
-
-# seqinfo.ini key -> (SeqInfo field, whether the value is a positive integer)
-SEQINFO_KEYS = {
-    "name": ("name", False),
-    "imDir": ("im_dir", False),
-    "frameRate": ("frame_rate", True),
-    "seqLength": ("seq_length", True),
-    "imWidth": ("im_width", True),
-    "imHeight": ("im_height", True),
-    "imExt": ("im_ext", False),
-}
-
-
-def read_seqinfo(path: PathLike) -> SeqInfo:
-    """Read ``seqinfo.ini``; every key of :data:`SEQINFO_KEYS` is required."""
-    entries = _sequence_section(path, _read_text(path, "a seqinfo.ini file"))
-    values = {}
-    for key, (field, is_integer) in SEQINFO_KEYS.items():
-        if key.lower() not in entries:
-            raise MOTFormatError(path, f"expected key '{key}' in section [Sequence]")
-        text, line = entries[key.lower()]
-        if not text:
-            raise MOTFormatError(path, f"expected a value for '{key}', got nothing", line)
-        values[field] = _positive_int(path, key, text, line) if is_integer else text
-    if not values["im_ext"].startswith("."):
-        line = entries["imext"][1]
-        raise MOTFormatError(
-            path, f"expected imExt to start with '.', got {values['im_ext']!r}", line
-        )
-    return SeqInfo(**values)
-
-
-def _sequence_section(path: PathLike, text: str) -> dict:
-    """``key.lower() -> (value, line number)`` of the [Sequence] section (ini syntax, '=' only)."""
-    section, found, entries = None, False, {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1].strip().lower()
-            found = found or section == "sequence"
-            continue
-        key, separator, value = line.partition("=")
-        if not separator:
-            raise MOTFormatError(
-                path, f"expected '[Section]' or 'key=value', got {_quote(line)}", number
-            )
-        key = key.strip().lower()
-        if section != "sequence":
-            continue
-        if key in entries:
-            raise MOTFormatError(path, f"expected each key once, got '{key}' again", number)
-        entries[key] = (value.strip(), number)
-    if not found:
-        raise MOTFormatError(path, "expected a [Sequence] section")
-    return entries
-
-
-def _positive_int(path: PathLike, key: str, text: str, line: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise MOTFormatError(
-            path, f"expected '{key}' to be an integer >= 1, got {_quote(text)}", line
-        )
-    return value
-
-
-# ---------------------------------------------------------------------------------------------
-# gt.txt, det.txt, result files
-
-
-def read_gt(path: PathLike) -> np.ndarray:
-    """Ground truth as float64 ``(N, 9)``: frame, id, x, y, w, h, flag, class, visibility.
-
-    MOT16/17/20 files have these 9 columns. MOT15-style files have 10 (frame, id, x, y, w, h,
-    conf, world x, y, z): conf becomes the flag, class and visibility become 1.
-    """
-    return _parse_gt(path)[0]
-
-
-def read_det(path: PathLike) -> np.ndarray:
-    """Detections as float64 ``(N, 7)``: frame, -1, x, y, w, h, score; stably sorted by frame.
-
-    Columns after the 7th (MOT16's world coordinates) are dropped; public det files are not sorted.
-    """
-    values, lines = _read_table(path, DET_EXPECTED, 7)
-    _check_boxes(path, values, lines)
-    return _sorted_by_frame(values[:, :7])
-
-
-def read_results(path: PathLike) -> np.ndarray:
-    """A MOTChallenge result file (frame, id, x, y, w, h, score, -1, -1, -1) as ``(N, 7)`` float64,
-    stably sorted by frame."""
-    values, lines = _read_table(path, RESULTS_EXPECTED, 7)
-    _check_boxes(path, values, lines)
-    _check_ids(path, values, lines)
-    return _sorted_by_frame(values[:, :7])
-
-
-def _parse_gt(path: PathLike):
-    """:func:`read_gt` plus the line number of every row (for errors found later)."""
-    values, lines = _read_table(path, GT_EXPECTED, 9, 10)
-    _check_boxes(path, values, lines)
-    _check_ids(path, values, lines)
-    if values.shape[1] == 10:
-        values = np.column_stack([values[:, :7], np.ones((len(values), 2))])
-    return values, lines
-
-
-def _read_table(path: PathLike, expected: str, min_columns: int, max_columns: int | None = None):
-    """Non-blank lines as a float64 array, every line with as many columns as the first, and the
-    line number of every row."""
-    rows, lines, width = [], [], None
-    for number, line in enumerate(_read_text(path, "a MOTChallenge text file").splitlines(), 1):
-        fields = line.split(",")
-        if len(fields) == 1 and not line.strip():
-            continue
-        if not min_columns <= len(fields) <= (max_columns or len(fields)):
-            raise MOTFormatError(path, f"expected {expected}, got {_quote(line)}", number)
-        width = width or len(fields)
-        if len(fields) != width:
-            expected_here = f"{width} comma-separated numbers (as line {lines[0]})"
-            raise MOTFormatError(path, f"expected {expected_here}, got {_quote(line)}", number)
-        try:
-            rows.append(list(map(float, fields)))
-        except ValueError:
-            raise MOTFormatError(path, f"expected {expected}, got {_quote(line)}", number) from None
-        lines.append(number)
-    values = np.array(rows, dtype=np.float64).reshape(len(rows), width or min_columns)
-    return values, np.array(lines, dtype=np.int64)
-
-
-def _check_boxes(path: PathLike, values: np.ndarray, lines: np.ndarray) -> None:
-    """Finite numbers, integer frames >= 1, positive box sizes."""
-    not_finite = ~np.isfinite(values).all(axis=1)
-    _fail_on_first(path, lines, not_finite, "finite numbers", values, _row)
-    frames = values[:, 0]
-    bad_frame = (frames < 1) | (frames != np.floor(frames))
-    _fail_on_first(path, lines, bad_frame, "a frame number >= 1 (integer)", frames, _number)
-    bad_size = (values[:, 4] <= 0) | (values[:, 5] <= 0)
-    sizes = values[:, 4:6]
-    _fail_on_first(path, lines, bad_size, "box width and height > 0", sizes, _size)
-
-
-def _check_ids(path: PathLike, values: np.ndarray, lines: np.ndarray) -> None:
-    ids = values[:, 1]
-    bad = (ids < 0) | (ids != np.floor(ids))
-    _fail_on_first(path, lines, bad, "an identity >= 0 (integer)", ids, _number)
-
-
-def _fail_on_first(path, lines, bad: np.ndarray, expected: str, values, describe) -> None:
-    if bad.any():
-        first = int(np.argmax(bad))
-        got = describe(values[first])
-        raise MOTFormatError(path, f"expected {expected}, got {got}", int(lines[first]))
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def _row(row: np.ndarray) -> str:
-    return repr(",".join(map(_number, row)))
-
-
-def _size(size: np.ndarray) -> str:
-    return f"w={_number(float(size[0]))} h={_number(float(size[1]))}"
-
-
-def _sorted_by_frame(values: np.ndarray) -> np.ndarray:
-    return values[np.argsort(values[:, 0], kind="stable")]
-
-
-def _read_text(path: PathLike, what: str) -> str:
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise MOTFormatError(path, f"file not found; expected {what}") from None
-    except OSError as error:
-        raise MOTFormatError(path, f"cannot read {what}: {error.strerror}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise MOTFormatError(
-            path, f"expected UTF-8 text, got byte {data[error.start]:#04x}"
-        ) from None
-
-
-def _quote(text: str) -> str:
-    text = text.strip()
-    return repr(text if len(text) <= MAX_QUOTED_CHARS else text[:MAX_QUOTED_CHARS] + "...")
-
-
-# ---------------------------------------------------------------------------------------------
-# sequences
 
 
 @dataclass(frozen=True)
@@ -331,16 +107,17 @@ def frame_range(num_frames: int, frames: str = "all") -> tuple[int, int]:
 def load_sequence(
     seq_dir: PathLike,
     frames: str = "all",
-    visibility_thresh: float = 0.0,
     id_offset: int = 0,
     require_gt: bool = True,
 ) -> tuple[list[dict], int]:
     """detectron2 records of one sequence, one per frame of the split (see :func:`frame_range`),
     and its number of identities.
 
-    Annotations are the class-1, flag-1 boxes with visibility >= ``visibility_thresh``; their
-    ``track_id`` is the local id mapped to a dense index (by increasing local id) plus
-    ``id_offset``, so only identities seen in this split count. Frames without boxes keep an empty
+    Annotations are the boxes trackeval scores: consider-flag not 0 and class 1 (MOT15 gt has no
+    classes: every box is a pedestrian). Each keeps its visibility, which only the training
+    mapper filters (``DATASETS.MOT.VISIBILITY_THRESH``). Their ``track_id`` is the local id mapped
+    to a dense index (by increasing local id) plus ``id_offset``, so only identities seen in this
+    split count. Frames without boxes keep an empty
     list. Without ``gt/gt.txt`` (test sets, ``require_gt=False``) records have no ``annotations``.
     """
     sequence = scan_sequence(seq_dir)
@@ -351,13 +128,13 @@ def load_sequence(
     records = [_record(sequence, frame, has_gt) for frame in range(first, last + 1)]
     if not has_gt:
         return records, 0
-    gt, lines = _parse_gt(sequence.gt_path)
+    table = read_table(sequence.gt_path, "gt")
+    gt, lines = gt_values(table), table.lines
     _check_gt_frames(sequence, gt, lines)
     frame_column = gt[:, 0]
     training = (
         (gt[:, 7] == PEDESTRIAN_CLASS)
-        & (gt[:, 6] == 1)
-        & (gt[:, 8] >= visibility_thresh)
+        & (gt[:, 6] != 0)
         & (frame_column >= first)
         & (frame_column <= last)
     )
@@ -414,8 +191,8 @@ def _warn_outside_image(
     warnings.warn(
         f"{sequence.gt_path}: {count} training box{'es' if count > 1 else ''} entirely outside the "
         f"{width}x{height} image (imWidth x imHeight of seqinfo.ini), the first at line "
-        f"{int(lines[first])} ({_size(gt[first, 4:6])} at x={_number(x[first])} "
-        f"y={_number(y[first])}); kept in the records, dropped in training (the mapper clips boxes "
+        f"{int(lines[first])} (w={w[first]:g} h={h[first]:g} at x={x[first]:g} "
+        f"y={y[first]:g}); kept in the records, dropped in training (the mapper clips boxes "
         "to the image)",
         stacklevel=3,
     )
@@ -464,7 +241,6 @@ def list_sequences(split_dir: PathLike, detector: str | None = None) -> list[Pat
 def load_mot_split(
     split_dir: PathLike,
     frames: str = "all",
-    visibility_thresh: float = 0.0,
     require_gt: bool = True,
     detector: str | None = None,
 ) -> tuple[list[dict], int]:
@@ -475,9 +251,7 @@ def load_mot_split(
     """
     records, num_ids = [], 0
     for seq_dir in list_sequences(split_dir, detector):
-        seq_records, seq_ids = load_sequence(
-            seq_dir, frames, visibility_thresh, num_ids, require_gt
-        )
+        seq_records, seq_ids = load_sequence(seq_dir, frames, num_ids, require_gt)
         records.extend(seq_records)
         num_ids += seq_ids
     return records, num_ids

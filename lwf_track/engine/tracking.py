@@ -12,7 +12,7 @@ from detectron2.data import DatasetCatalog, build_detection_test_loader
 from detectron2.engine import DefaultPredictor
 
 from ..data.mapper import MOTDatasetMapper
-from ..evaluation.mot_io import write_mot_results
+from ..data.mot_format import write_mot_results
 from ..tracking import OnlineTracker, tracks_to_mot_rows
 from ..utils.video import TrackRenderer, VideoSink, iter_frames, open_frame_source
 from .checkpoint import AtomicCheckpointer

@@ -2,8 +2,8 @@
 detectron2 evaluator that tracks while inference runs (see mot_metrics for which number is which).
 """
 
+from ..data.mot_format import write_mot_results
 from .evaluator import MOTEvaluator
-from .mot_io import read_mot_results, write_mot_results
 from .mot_metrics import evaluate_mot, evaluate_sequences, has_ground_truth
 from .report import format_table, save_metrics
 
@@ -13,7 +13,6 @@ __all__ = [
     "evaluate_sequences",
     "format_table",
     "has_ground_truth",
-    "read_mot_results",
     "save_metrics",
     "write_mot_results",
 ]

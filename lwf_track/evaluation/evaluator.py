@@ -10,7 +10,7 @@ from detectron2.evaluation import DatasetEvaluator
 from detectron2.utils import comm
 
 from ..tracking import tracks_to_mot_rows
-from .mot_io import write_mot_results
+from ..data.mot_format import write_mot_results
 from .mot_metrics import NOT_EVALUATED, OVERALL, evaluate_sequences
 from .report import format_table, save_metrics
 

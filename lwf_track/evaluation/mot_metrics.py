@@ -2,23 +2,26 @@
 
 The reported numbers (``result[seq]``, ``result["OVERALL"]``) come from **trackeval**, the
 MOTChallenge reference code (and the only one of the two with HOTA), with the official
-preprocessing: a tracker box matched (IoU >= 0.5) to a distractor gt box (person on vehicle,
-static person, distractor, reflection; on MOT20 also non-MOT vehicle) is removed, not counted as
-a false positive, and the gt is the class-1 boxes with consider-flag 1.
+preprocessing of its benchmark. MOT16/17/20 (9-column gt): a tracker box matched (IoU >= 0.5) to
+a distractor gt box (person on vehicle, static person, distractor, reflection; on MOT20 also
+non-MOT vehicle) is removed, not counted as a false positive, and the gt is the class-1 boxes with
+consider-flag not 0. MOT15 (10-column gt, chosen automatically): no classes and no distractor
+removal; the gt is the rows with flag (MOT15's conf column) not 0, and a tracker box on a flag-0
+row is a false positive.
 
 **motmetrics** computes the CLEAR and identity metrics again as a cross-check
-(``result["motmetrics"]``), set up like its own ``apps/eval_motchallenge.py``: gt boxes with flag
->= 1, and no distractor removal. On MOT16/17/20 gt it therefore counts a box on a static person or
-a reflection as a false positive, so its FP can be higher and its MOTA lower; MT can differ for a
-track covered exactly 80 %. On MOT15-style gt (10 columns, no classes, where trackeval does no
-preprocessing either) the two agree. motmetrics has no HOTA, DetA, AssA.
+(``result["motmetrics"]``), set up like its own ``apps/eval_motchallenge.py`` but on trackeval's
+gt rows: flag not 0 (its app keeps flag >= 1: the same on MOTChallenge files, whose flags are 0
+or 1), no class filter, no distractor removal. On MOT15 gt it therefore sees exactly what
+trackeval sees and the two agree; on MOT16/17/20 gt it counts a box on a static person or a
+reflection as a false positive, so its FP can be higher and its MOTA lower. MT can differ for a
+track covered exactly 80 % (trackeval needs more). motmetrics has no HOTA, DetA, AssA.
 
 Percentages as MOTChallenge prints them: MOTA, IDF1, MOTP (mean IoU of matches), HOTA, DetA,
 AssA in %; MT, ML, FP, FN, IDS are counts. Non-finite values (e.g. MOTA without any gt box in
 motmetrics) become None.
 """
 
-import configparser
 import contextlib
 import io
 import logging
@@ -30,9 +33,15 @@ from pathlib import Path
 import numpy as np
 import trackeval
 
+from ..data.mot_format import (
+    MOT15_GT_COLUMNS,
+    MOTTable,
+    check_unique_ids,
+    read_seq_length,
+    read_table,
+)
 from ..utils.compat import import_motmetrics
 from ..utils.errors import MOTFormatError
-from .mot_io import MOTTable, read_mot_table
 
 mm = import_motmetrics()
 logger = logging.getLogger(__name__)
@@ -123,9 +132,10 @@ def _stage_sequence(stage: Path, name: str, seq_dir: Path, tracks_dir: Path, fra
             "evaluated (check has_ground_truth() first)"
         )
     ini_path = seq_dir / "seqinfo.ini"
-    length = _seq_length(ini_path)
+    length = read_seq_length(ini_path)
     first, last = _checked_range(name, frame_range or (1, length), length)
-    gt = read_mot_table(seq_dir / "gt" / "gt.txt", "gt")
+    gt = read_table(seq_dir / "gt" / "gt.txt", "gt")
+    check_unique_ids(gt)
     tracks = _read_tracks(name, tracks_dir / f"{name}.txt")
     for table in (gt, tracks):
         _check_frames_within(table, length, ini_path)
@@ -135,24 +145,7 @@ def _stage_sequence(stage: Path, name: str, seq_dir: Path, tracks_dir: Path, fra
     _write_cropped(gt, gt_dir / "gt" / "gt.txt", first, last)
     (stage / "trackers" / _TRACKER).mkdir(parents=True, exist_ok=True)
     _write_cropped(tracks, stage / "trackers" / _TRACKER / f"{name}.txt", first, last)
-    return gt.values.shape[1] if len(gt.lines) else None
-
-
-def _seq_length(ini_path: Path) -> int:
-    """seqLength of a seqinfo.ini: trackeval sizes the sequence by it."""
-    if not ini_path.is_file():
-        raise FileNotFoundError(f"{ini_path} is missing (its seqLength gives the frame count)")
-    parser = configparser.ConfigParser()
-    try:
-        parser.read(ini_path)
-        length = int(parser["Sequence"]["seqLength"])
-    except (configparser.Error, KeyError, ValueError) as err:
-        raise MOTFormatError(
-            ini_path, f"expected a [Sequence] section with an integer seqLength ({err!r})"
-        ) from None
-    if length < 1:
-        raise MOTFormatError(ini_path, f"seqLength {length}; expected an integer >= 1")
-    return length
+    return gt.columns if len(gt.lines) else None
 
 
 def _checked_range(name: str, frame_range, length: int) -> tuple:
@@ -167,7 +160,7 @@ def _checked_range(name: str, frame_range, length: int) -> tuple:
 
 def _read_tracks(name: str, path: Path) -> MOTTable:
     if path.is_file():
-        return read_mot_table(path, "results")
+        return read_table(path, "results")
     logger.warning(f"{name}: no result file {path}; evaluated as empty (every gt box a miss)")
     return MOTTable(str(path), [], np.zeros((0, 7)), np.zeros(0, dtype=np.int64))
 
@@ -176,7 +169,8 @@ def _check_frames_within(table: MOTTable, length: int, ini_path: Path) -> None:
     beyond = np.flatnonzero(table.values[:, 0] > length)
     if len(beyond):
         index = int(beyond[0])
-        message = f"frame {table.fields[index][0]} is beyond seqLength {length} of {ini_path}"
+        frame = int(table.values[index, 0])
+        message = f"frame {frame} is beyond seqLength {length} of {ini_path}"
         raise MOTFormatError(table.path, message, int(table.lines[index]))
 
 
@@ -184,7 +178,8 @@ def _write_cropped(table: MOTTable, path: Path, first: int, last: int) -> None:
     """Rows of frames ``first..last``, renumbered from 1; every other value exactly as read."""
     frames = table.values[:, 0].astype(np.int64)
     kept = np.flatnonzero((frames >= first) & (frames <= last))
-    lines = (",".join([str(frames[i] - first + 1), *table.fields[i][1:]]) + "\n" for i in kept)
+    rest = (table.texts[i].split(",", 1)[1] for i in kept)
+    lines = (f"{frame - first + 1},{values}\n" for frame, values in zip(frames[kept], rest))
     path.write_text("".join(lines))
 
 
@@ -195,7 +190,7 @@ def _default_benchmark(names: list, widths: list) -> str:
             "the sequences mix MOT15-style (10-column) and MOT16/17/20 (9-column) ground truth; "
             "evaluate them separately"
         )
-    if kinds == {10}:
+    if kinds == {MOT15_GT_COLUMNS}:
         return "MOT15"
     return "MOT20" if all(name.startswith("MOT20") for name in names) else "MOT17"
 
@@ -266,10 +261,13 @@ def _trackeval_row(res: dict) -> dict:
 
 
 def _run_motmetrics(stage: Path, names: list) -> dict:
-    """The same staged files through motmetrics, as its ``apps/eval_motchallenge.py`` does."""
+    """The same staged files through motmetrics, as its ``apps/eval_motchallenge.py`` does but
+    keeping the gt rows trackeval keeps (flag not 0)."""
     accumulators = []
     for name in names:
-        gt = mm.io.loadtxt(stage / "gt" / name / "gt" / "gt.txt", fmt="mot15-2D", min_confidence=1)
+        gt_path = stage / "gt" / name / "gt" / "gt.txt"
+        gt = mm.io.loadtxt(gt_path, fmt="mot15-2D", min_confidence=-math.inf)
+        gt = gt[gt["Confidence"] != 0]
         tracks = mm.io.loadtxt(stage / "trackers" / _TRACKER / f"{name}.txt", fmt="mot15-2D")
         accumulators.append(mm.utils.compare_to_groundtruth(gt, tracks, "iou", distth=0.5))
     summary = mm.metrics.create().compute_many(

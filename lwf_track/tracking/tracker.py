@@ -19,11 +19,10 @@ import torch
 from detectron2.config import configurable
 from detectron2.structures import Boxes, Instances
 
+from ..data.mot_format import MOTRow
 from .kalman_filter import KalmanFilter, chi2_gating_threshold, xyah_to_xyxy, xyxy_to_xyah
 from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment
 from .track import Track, TrackState, smooth_embedding
-
-MOTRow = Tuple[int, int, float, float, float, float, float]
 
 
 @dataclass(frozen=True)
