@@ -7,7 +7,8 @@ import torch
 
 from detectron2.modeling import build_model
 
-from lwf_track.engine import build_config, check_weights_path
+from lwf_track.engine import build_config
+from lwf_track.modeling import check_weights_path
 from lwf_track.utils.video import open_frame_source
 
 CONFIGS = sorted(str(p) for p in Path("configs").rglob("*.yaml"))

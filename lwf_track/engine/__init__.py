@@ -4,15 +4,13 @@ from .checkpoint import AtomicCheckpointer
 from .defaults import build_config
 from .hooks import WeightingCurveHook, plot_weight_curves
 from .launch import launch_cpu
-from .trainer import Trainer, check_weights_path, resolve_num_identities
+from .trainer import Trainer
 
 __all__ = [
     "AtomicCheckpointer",
     "Trainer",
     "WeightingCurveHook",
     "build_config",
-    "check_weights_path",
     "launch_cpu",
     "plot_weight_curves",
-    "resolve_num_identities",
 ]
