@@ -24,11 +24,20 @@ def resolve_num_identities(cfg) -> int:
     if cfg.MODEL.REID.NUM_IDENTITIES > 0:
         return cfg.MODEL.REID.NUM_IDENTITIES
     num_ids = num_identities_in_checkpoint(cfg.MODEL.WEIGHTS)
-    if num_ids is None:
-        from ..data.datasets import get_num_identities
+    if num_ids is not None:
+        return num_ids
+    from detectron2.data import DatasetCatalog
 
-        num_ids = get_num_identities(cfg.DATASETS.TRAIN)
-    return num_ids
+    from ..data.datasets import get_num_identities
+
+    unknown = [name for name in cfg.DATASETS.TRAIN if name not in DatasetCatalog]
+    if unknown:
+        raise ValueError(
+            f"MODEL.REID.NUM_IDENTITIES is 0 and cannot be counted: DATASETS.TRAIN {unknown} is "
+            "not registered (its folder under $LWF_DATASETS is missing?); give the training data, "
+            "MODEL.WEIGHTS of a trained model, or set MODEL.REID.NUM_IDENTITIES"
+        )
+    return get_num_identities(cfg.DATASETS.TRAIN)
 
 
 def num_identities_in_checkpoint(weights: str):
