@@ -8,19 +8,38 @@ python train_net.py --config-file ... --eval-only MODEL.WEIGHTS out/model_final.
 python train_net.py --config-file ... --num-cpu-procs 2                    # gloo, no GPU
 """
 
+import torch
+
 from detectron2.engine import default_argument_parser, default_setup, launch
 from detectron2.utils.logger import setup_logger
 
 import lwf_track  # noqa: F401  (registers datasets, model, weighting modules)
 from lwf_track.engine import AtomicCheckpointer, Trainer, build_config, launch_cpu
+from lwf_track.engine.defaults import exit_on_user_error
 
 
 def setup(args):
     cfg = build_config(args.config_file, args.opts)
-    cfg.freeze()
     default_setup(cfg, args)
     setup_logger(cfg.OUTPUT_DIR, name="lwf_track")
     return cfg
+
+
+def check_devices(cfg, args) -> None:
+    """Stop, before any process starts, with what to do when the config or ``--num-gpus`` asks
+    for GPUs this machine does not have (torch's own error is a traceback about drivers)."""
+    num_visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    wants_cuda = cfg.MODEL.DEVICE.startswith("cuda")
+    if num_visible == 0 and (wants_cuda or args.num_gpus > 1):
+        raise SystemExit(
+            f"error: no CUDA GPU is visible (MODEL.DEVICE {cfg.MODEL.DEVICE}, --num-gpus "
+            f"{args.num_gpus}): add MODEL.DEVICE cpu to train on the CPU (--num-cpu-procs N for "
+            "several processes)"
+        )
+    if wants_cuda and args.num_gpus > num_visible:
+        raise SystemExit(f"error: --num-gpus {args.num_gpus} but {num_visible} GPU(s) are visible")
+    if cfg.SOLVER.AMP.ENABLED and not wants_cuda:
+        raise SystemExit("error: SOLVER.AMP.ENABLED needs a GPU (detectron2's AMPTrainer is CUDA)")
 
 
 def main(args):
@@ -44,9 +63,8 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-if __name__ == "__main__":
-    args = parse_args()
-    print("Command Line Args:", args)
+def run(args):
+    check_devices(build_config(args.config_file, args.opts), args)
     if args.num_cpu_procs > 1:
         launch_cpu(main, args.num_cpu_procs, args=(args,), dist_url=args.dist_url)
     else:
@@ -58,3 +76,9 @@ if __name__ == "__main__":
             dist_url=args.dist_url,
             args=(args,),
         )
+
+
+if __name__ == "__main__":
+    args = parse_args()
+    print("Command Line Args:", args)
+    exit_on_user_error(run, args)

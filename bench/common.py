@@ -12,11 +12,13 @@ from lwf_track.engine import build_config
 
 
 def load_cfg(config_file: str, opts=()) -> "CfgNode":  # noqa: F821
-    """The config as the commands build it, without weights (random init) and nID 500 unless
-    ``opts`` say otherwise; on the GPU when there is one."""
-    defaults = ["MODEL.WEIGHTS", "", "MODEL.REID.NUM_IDENTITIES", "500"]
+    """The config as the commands build it, without weights (random init) and with the benchmark
+    model's identity classifier for 500 identities (about MOT16's 517) unless ``opts`` say
+    otherwise; on the GPU when there is one. Not frozen: benchmarks derive variants from it."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    defaults = ["MODEL.WEIGHTS", "", "MODEL.REID.NUM_IDENTITIES", "500", "MODEL.DEVICE", device]
     cfg = build_config(config_file, [*defaults, *map(str, opts)])
-    cfg.MODEL.DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+    cfg.defrost()
     return cfg
 
 

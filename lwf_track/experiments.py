@@ -218,8 +218,7 @@ def weighting_parameters(config_file: str, overrides: Sequence[str]) -> int:
     from .engine.defaults import build_config
     from .weighting import build_loss_weighting
 
-    # nID does not shape the weighting module; setting it keeps the training data out of this
-    cfg = build_config(config_file, [*overrides, "MODEL.REID.NUM_IDENTITIES", "1"])
+    cfg = build_config(config_file, overrides)
     return sum(p.numel() for p in build_loss_weighting(cfg).parameters())
 
 

@@ -41,11 +41,12 @@ def make_synthetic_root(root: Path, frames: int = 8) -> Path:
     return root
 
 
-def run_command(args, data_root: Path, timeout: int = 300, check: bool = True):
+def run_command(args, data_root: Path, timeout: int = 300, check: bool = True, cwd: Path = REPO):
     env = dict(os.environ, LWF_DATASETS=str(data_root), OMP_NUM_THREADS="2")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     result = subprocess.run(
         [sys.executable, *map(str, args)],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 import torch
 from detectron2.data import build_detection_train_loader
+from detectron2.modeling import build_model
 from torch import nn
 
 from lwf_track.data.mapper import MOTDatasetMapper
 from lwf_track.data.mot import load_mot_split, load_sequence
 from lwf_track.engine import AtomicCheckpointer, build_config
+from lwf_track.modeling import resolve_num_identities
 from lwf_track.utils.errors import CheckpointError, MOTFormatError
 from lwf_track.utils.video import iter_frames, open_frame_source
 from test_mot_parsers import assert_error, write_sequence
@@ -252,10 +254,11 @@ def test_truncated_mp4_cannot_be_opened(tmp_path):
 # --- 6. MODEL.WEIGHTS --------------------------------------------------------------------------
 
 
-def test_missing_weights_fail_when_the_config_is_built(tmp_path):
+def test_missing_weights_fail_when_the_model_is_built(tmp_path):
     missing = tmp_path / "runs" / "model_final.pth"
+    cfg = build_config(CONFIG, ["MODEL.WEIGHTS", str(missing)])  # set-up reads no file
     with pytest.raises(FileNotFoundError) as excinfo:
-        build_config(CONFIG, ["MODEL.WEIGHTS", str(missing)])
+        build_model(cfg)
     assert str(excinfo.value) == f"MODEL.WEIGHTS: checkpoint file not found: {missing}"
 
 
@@ -271,7 +274,7 @@ def test_corrupt_weights_are_a_clear_error_naming_the_file(tmp_path, damage):
     data = path.read_bytes()
     path.write_bytes(truncated(data) if damage == "truncated" else b"garbage\n" * 50)
     with pytest.raises(CheckpointError) as excinfo:  # nID read from the checkpoint
-        build_config(CONFIG, ["MODEL.WEIGHTS", str(path)])
+        resolve_num_identities(build_config(CONFIG, ["MODEL.WEIGHTS", str(path)]))
     assert str(excinfo.value).startswith(f"{path}: cannot be loaded as a checkpoint (")
     assert "truncated, corrupt or not a PyTorch checkpoint" in str(excinfo.value)
     with pytest.raises(CheckpointError, match=re.escape(str(path))):  # loading the weights
@@ -282,4 +285,4 @@ def test_legacy_format_weights_still_give_the_number_of_identities(tmp_path):
     path = tmp_path / "old.pth"
     write_checkpoint(path, _use_new_zipfile_serialization=False)  # cannot be memory-mapped
     cfg = build_config(CONFIG, ["MODEL.WEIGHTS", str(path)])
-    assert cfg.MODEL.REID.NUM_IDENTITIES == 5
+    assert resolve_num_identities(cfg) == 5

@@ -10,7 +10,8 @@ from detectron2.config import get_cfg
 from detectron2.modeling import build_model
 
 from lwf_track import add_lwf_config
-from lwf_track.engine import build_config, check_weights_path
+from lwf_track.engine import build_config
+from lwf_track.modeling import check_weights_path
 
 CONFIGS = sorted(str(p) for p in Path("configs").rglob("*.yaml"))
 

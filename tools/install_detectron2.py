@@ -17,8 +17,10 @@ the official v0.6 tag, C++ sources missing), hash-checked, after applying these 
   counting (``detectron2.utils.analysis``) works;
 * ``np.int`` / ``np.float`` / ``np.bool`` (removed in numpy 1.24) -> builtins.
 
-Idempotent: does nothing when a working detectron2 is importable. Usage:
-``python tools/install_detectron2.py [--sdist PATH] [--force]``.
+Idempotent: does nothing when a working detectron2 is importable (a source build, say). When that
+detectron2 has compiled ops, they must load against the installed torch: a build against another
+torch loses them (an ``undefined symbol`` at import), and this script stops and says how to fix it.
+Usage: ``python tools/install_detectron2.py [--sdist PATH] [--force] [--wheel-dir DIR]``.
 """
 
 import argparse
@@ -94,6 +96,38 @@ def detectron2_works() -> bool:
         return False
     probe = "import detectron2.config, detectron2.modeling, detectron2.data, detectron2.engine"
     return subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0
+
+
+# Prints "none" (no compiled extension: this script's Python-only build), "ok", or fails with the
+# import error of a compiled ``detectron2/_C*.so`` that does not load against this torch.
+COMPILED_OPS_PROBE = """
+import importlib.util
+origin = importlib.util.find_spec("detectron2._C").origin
+if origin.endswith(".py"):
+    print("none")
+else:
+    import torch  # the extension links against torch's libraries, loaded first
+    import detectron2._C
+    print("ok")
+"""
+
+
+def check_compiled_ops() -> str:
+    """'none' or 'ok' (see :data:`COMPILED_OPS_PROBE`); stops with what to do otherwise."""
+    probe = subprocess.run(
+        [sys.executable, "-c", COMPILED_OPS_PROBE], capture_output=True, text=True
+    )
+    if probe.returncode == 0:
+        return probe.stdout.strip()
+    import torch
+
+    error = (probe.stderr.strip().splitlines() or ["(no message)"])[-1]
+    raise SystemExit(
+        f"detectron2 is installed but its compiled ops do not load against torch "
+        f"{torch.__version__} ({error}), most likely built against another torch. Rebuild it "
+        "against this one (README, Install: GPU machines) or install the Python-only build "
+        "with: python tools/install_detectron2.py --force"
+    )
 
 
 def index_url() -> str:
@@ -192,9 +226,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sdist", type=Path, help=f"local {SDIST_NAME} (default: download)")
     parser.add_argument("--force", action="store_true", help="reinstall even if importable")
+    parser.add_argument(
+        "--wheel-dir", type=Path, help="build the patched wheel into DIR instead (offline machines)"
+    )
     args = parser.parse_args()
-    if not args.force and detectron2_works():
-        print("detectron2 already installed and importable; nothing to do")
+    if args.wheel_dir is None and not args.force and detectron2_works():
+        compiled = check_compiled_ops()
+        ops = "its compiled ops load" if compiled == "ok" else "Python-only build"
+        print(f"detectron2 already installed and importable ({ops}); nothing to do")
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -204,6 +243,10 @@ def main() -> None:
             tar.extractall(tmp, filter="data")
         src = tmp / "pb1-detectron2-0.6"
         patch_tree(src)
+        if args.wheel_dir is not None:
+            pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+            subprocess.run(pip + ["-w", str(args.wheel_dir), str(src)], check=True)
+            return
         pip = [sys.executable, "-m", "pip", "install", "--no-build-isolation"]
         subprocess.run(pip + [str(src)], check=True)
     if not detectron2_works():

@@ -4,14 +4,12 @@ from .checkpoint import AtomicCheckpointer
 from .defaults import build_config
 from .hooks import WeightingCurveHook
 from .launch import launch_cpu
-from .trainer import Trainer, check_weights_path, resolve_num_identities
+from .trainer import Trainer
 
 __all__ = [
     "AtomicCheckpointer",
     "Trainer",
     "WeightingCurveHook",
     "build_config",
-    "check_weights_path",
     "launch_cpu",
-    "resolve_num_identities",
 ]

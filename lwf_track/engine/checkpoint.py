@@ -1,35 +1,17 @@
 """A DetectionCheckpointer whose files never exist half-written under their final name."""
 
 import os
-import pickle
 import re
-
-import torch
 
 from detectron2.checkpoint import DetectionCheckpointer
 
+from ..utils.checkpoint_file import LOAD_ERRORS, first_line
 from ..utils.errors import CheckpointError
 from ..utils.io import atomic_torch_save, atomic_write_text
 
 # What ``atomic_open`` leaves beside a checkpoint (or the ``last_checkpoint`` tag) when the process
 # is killed mid-save: "." + final name + "." + tempfile.mkstemp's random suffix.
 _TEMPORARY = re.compile(r"^\.(?:.+\.pth|last_checkpoint)\.[A-Za-z0-9_]+$")
-_LOAD_ERRORS = (RuntimeError, EOFError, pickle.UnpicklingError, ValueError)
-
-
-def load_checkpoint_file(path: str, **kwargs):
-    """``torch.load(path, **kwargs)`` whose errors for a truncated or corrupt file name the file
-    (:class:`CheckpointError`); torch's own messages do not."""
-    try:
-        return torch.load(path, **kwargs)
-    except _LOAD_ERRORS as error:
-        raise CheckpointError(path, _first_line(error)) from error
-
-
-def _first_line(error: BaseException, limit: int = 200) -> str:
-    text = (str(error).strip().splitlines() or [""])[0]
-    text = text if len(text) <= limit else text[:limit] + "..."
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class AtomicCheckpointer(DetectionCheckpointer):
@@ -79,5 +61,5 @@ class AtomicCheckpointer(DetectionCheckpointer):
     def _load_file(self, filename: str):
         try:
             return super()._load_file(filename)
-        except _LOAD_ERRORS as error:
-            raise CheckpointError(filename, _first_line(error)) from error
+        except LOAD_ERRORS as error:
+            raise CheckpointError(filename, first_line(error)) from error

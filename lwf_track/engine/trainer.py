@@ -4,7 +4,6 @@ atomic checkpoints, MOT evaluation and the weighting-curve plot."""
 import logging
 import os
 import weakref
-import zipfile
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -17,45 +16,10 @@ from detectron2.utils.events import CommonMetricPrinter, JSONWriter, Tensorboard
 from detectron2.utils.logger import setup_logger
 
 from ..data.mapper import MOTDatasetMapper
-from .checkpoint import AtomicCheckpointer, load_checkpoint_file
+from .checkpoint import AtomicCheckpointer
 from .hooks import TRAIN_METRICS_FILE, WeightingCurveHook
 
 OPTIMIZERS = {"ADAM": torch.optim.Adam, "ADAMW": torch.optim.AdamW, "SGD": torch.optim.SGD}
-
-
-def resolve_num_identities(cfg) -> int:
-    """Fill ``MODEL.REID.NUM_IDENTITIES`` (nID) when it is 0 and return it.
-
-    nID comes from the checkpoint in MODEL.WEIGHTS when that holds an identity classifier (so a
-    trained model can be evaluated without its training data), else from the training sets.
-    """
-    if cfg.MODEL.REID.NUM_IDENTITIES > 0:
-        return cfg.MODEL.REID.NUM_IDENTITIES
-    num_ids = _num_identities_in_checkpoint(cfg.MODEL.WEIGHTS)
-    if num_ids is None:
-        from ..data.datasets import get_num_identities
-
-        num_ids = get_num_identities(cfg.DATASETS.TRAIN)
-    was_frozen = cfg.is_frozen()
-    cfg.defrost()
-    cfg.MODEL.REID.NUM_IDENTITIES = num_ids
-    if was_frozen:
-        cfg.freeze()
-    return num_ids
-
-
-def _num_identities_in_checkpoint(weights: str):
-    if not weights or "://" in weights or not os.path.isfile(weights):
-        return None
-    if not weights.endswith(".pth"):
-        return None
-    # mmap: only the classifier's shape is needed, not the whole checkpoint read into memory (torch
-    # maps only zip-format files; older ones and truncated ones are read plainly, the latter fail
-    # with a CheckpointError naming the file)
-    mmap = zipfile.is_zipfile(weights)
-    state = load_checkpoint_file(weights, map_location="cpu", weights_only=True, mmap=mmap)
-    classifier = state.get("model", state).get("id_classifier.fc.weight")
-    return None if classifier is None else int(classifier.shape[0])
 
 
 def evaluation_dir(cfg, dataset_name: str) -> str:
@@ -65,12 +29,6 @@ def evaluation_dir(cfg, dataset_name: str) -> str:
     if len(cfg.DATASETS.TEST) == 1:
         return cfg.OUTPUT_DIR
     return os.path.join(cfg.OUTPUT_DIR, dataset_name)
-
-
-def check_weights_path(weights: str) -> None:
-    """A clear error for a local MODEL.WEIGHTS that does not exist (URLs are fetched later)."""
-    if weights and "://" not in weights and not os.path.exists(weights):
-        raise FileNotFoundError(f"MODEL.WEIGHTS: checkpoint file not found: {weights}")
 
 
 class Trainer(DefaultTrainer):

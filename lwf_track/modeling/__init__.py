@@ -1,7 +1,15 @@
 """Model: the LWFTracker meta-architecture (registered in detectron2's META_ARCH_REGISTRY)."""
 
 from .head import LWFTrackerHead
+from .identities import check_weights_path, resolve_num_identities
 from .meta_arch import LWFTracker
 from .reid import IdentityClassifier, focal_identity_loss
 
-__all__ = ["LWFTracker", "LWFTrackerHead", "IdentityClassifier", "focal_identity_loss"]
+__all__ = [
+    "LWFTracker",
+    "LWFTrackerHead",
+    "IdentityClassifier",
+    "check_weights_path",
+    "focal_identity_loss",
+    "resolve_num_identities",
+]

@@ -17,6 +17,7 @@ from detectron2.utils.events import get_event_storage
 
 from ..weighting import TASK_LOSS_KEYS, TASKS, build_loss_weighting
 from .head import LWFTrackerHead
+from .identities import check_weights_path, resolve_num_identities
 from .reid import IdentityClassifier, focal_identity_loss
 
 
@@ -70,11 +71,12 @@ class LWFTracker(RetinaNet):
 
     @classmethod
     def from_config(cls, cfg):
-        num_identities = cfg.MODEL.REID.NUM_IDENTITIES
+        check_weights_path(cfg.MODEL.WEIGHTS)
+        num_identities = resolve_num_identities(cfg)
         if num_identities < 1:
             raise ValueError(
-                "MODEL.REID.NUM_IDENTITIES is 0: resolve it from the training sets first "
-                "(lwf_track.engine.resolve_num_identities(cfg))"
+                f"MODEL.REID.NUM_IDENTITIES: the training sets {tuple(cfg.DATASETS.TRAIN)} have "
+                "no identities; give sets with track ids or set it explicitly"
             )
         ret = super().from_config(cfg)
         feature_shapes = [ret["backbone"].output_shape()[f] for f in ret["head_in_features"]]

@@ -1,0 +1,342 @@
+"""The first-GPU check: the paper's MOT16 recipe end to end on synthetic data, every figure in
+one JSON.
+
+    python -m bench.gpu_check [--out gpu_check.json]   # one GPU, about 5 minutes (goal <= 8)
+    python -m bench.gpu_check --smoke                  # the same steps, tiny, on the CPU (CI)
+
+Steps, through the user's own commands where there is one:
+
+1. synthetic sequences laid out as ``MOT16/train`` and ``MOT16/test`` under a temporary root
+   (``$LWF_DATASETS`` of the commands);
+2. ``train_net.py --config-file configs/lwf_mot16.yaml --num-gpus 1`` from scratch
+   (``MODEL.WEIGHTS ""``, BN): seconds per iteration and peak GPU memory, read from its log;
+3. ``track_net.py --eval-only``, literally, in the same folder: the config's defaults and the
+   weights training wrote; MOTA / IDF1 of the synthetic test set;
+4. frames/s of the whole tracker over plain detectron2 RetinaNet of the same size (one paired
+   run, as bench/tracking_fps.py measures it), both with the trained weights;
+5. fvcore GFLOPs and parameters of both models (the paper's Table VI);
+6. a few iterations with ``SOLVER.AMP.ENABLED True``: whether mixed precision trains.
+
+It installs nothing: run it where ``make setup`` (or the README's GPU set-up) has run.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import torch
+
+import detectron2
+from detectron2.checkpoint import DetectionCheckpointer
+from detectron2.data import transforms as T
+from detectron2.modeling import build_model
+from detectron2.utils.analysis import FlopCountAnalysis
+
+import lwf_track  # noqa: F401  (registers the model)
+from lwf_track.data.synthetic import generate_benchmark
+from lwf_track.evaluation.mot_io import write_mot_results
+from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
+from lwf_track.utils.io import atomic_write_json
+
+from .common import load_cfg, paired_times
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = "configs/lwf_mot16.yaml"
+# What training from scratch needs (README, Troubleshooting): BN, nothing frozen, no weights.
+FROM_SCRATCH = ["MODEL.WEIGHTS", "", "MODEL.RESNETS.NORM", "BN", "MODEL.BACKBONE.FREEZE_AT", "0"]
+OVERALL = "OVERALL"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big each step is."""
+
+    width: int
+    height: int
+    train_seqs: int
+    test_seqs: int
+    frames: int
+    iters: int
+    batch: int
+    amp_iters: int
+    fps_frames: int
+    # config overrides of every step (input size, device, loader)
+    overrides: tuple = ()
+
+
+# One GPU, the paper's recipe: R50-FPN at 608x1088, batch 8 (frames generated at that size).
+FULL = Scale(1088, 608, 4, 2, 100, 300, 8, 30, 100)
+# The same steps on 2 CPU cores in about 2 CPU minutes: the paper's R50-FPN on 160x96 frames;
+# 4 iterations, the fewest after which detectron2 prints its training speed (3 are warm-up).
+SMOKE = Scale(
+    160,
+    96,
+    1,
+    1,
+    4,
+    4,
+    2,
+    2,
+    2,
+    overrides=(
+        *("MODEL.DEVICE", "cpu", "DATALOADER.NUM_WORKERS", "0"),
+        *("INPUT.MIN_SIZE_TRAIN", "(96,)", "INPUT.MAX_SIZE_TRAIN", "160"),
+        *("INPUT.MIN_SIZE_TEST", "96", "INPUT.MAX_SIZE_TEST", "160"),
+    ),
+)
+
+
+def lay_out_mot16(root: Path, scale: Scale) -> dict:
+    """Synthetic sequences as ``root/MOT16/{train,test}`` (test with gt, so it is evaluated)."""
+    for split, num_seqs, seed in (("train", scale.train_seqs, 1), ("test", scale.test_seqs, 2)):
+        generate_benchmark(
+            root / "MOT16" / split, num_seqs, scale.frames, seed, scale.width, scale.height
+        )
+    return {"root": str(root), "frames_per_sequence": scale.frames, **asdict(scale)}
+
+
+def run_command(args, work: Path, data_root: Path, log: Path, timeout: float) -> dict:
+    """One of the project's commands, run as the user would (``work`` as the current folder),
+    its output kept in ``log``; returns the exit status, seconds and output."""
+    env = dict(os.environ, LWF_DATASETS=str(data_root), PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    start = time.perf_counter()
+    try:
+        result = subprocess.run(
+            [sys.executable, *map(str, args)],
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        output = error.output.decode() if isinstance(error.output, bytes) else error.output or ""
+        raise SystemExit(f"{args[0]} ran past {timeout:.0f} s:\n{output[-3000:]}") from None
+    log.write_text(result.stdout)
+    return {
+        "command": " ".join(map(str, args)),
+        "returncode": result.returncode,
+        "seconds": round(time.perf_counter() - start, 1),
+        "output": result.stdout,
+    }
+
+
+def train_opts(scale: Scale, iters: int, output_dir: str) -> list:
+    """Overrides of the training command: from scratch, ``iters`` iterations, no evaluation at
+    the end (``track_net.py`` does it), one checkpoint at the end."""
+    return [
+        *FROM_SCRATCH,
+        *scale.overrides,
+        *("SOLVER.MAX_ITER", iters, "SOLVER.STEPS", f"({max(1, iters * 4 // 5)},)"),
+        *("SOLVER.WARMUP_ITERS", iters // 5, "SOLVER.CHECKPOINT_PERIOD", iters),
+        *("SOLVER.IMS_PER_BATCH", scale.batch, "DATASETS.TEST", "()", "OUTPUT_DIR", output_dir),
+    ]
+
+
+def training_figures(output: str) -> dict:
+    """Seconds per iteration and peak GPU memory, as detectron2's training log prints them."""
+    speed = re.search(
+        r"Overall training speed: (\d+) iterations in \S+ \(([\d.]+) s / it\)", output
+    )
+    memory = re.findall(r"max_mem: (\d+)M", output)
+    return {
+        "timed_iterations": int(speed.group(1)) if speed else None,
+        "seconds_per_iteration": float(speed.group(2)) if speed else None,
+        "peak_gpu_memory_mib": int(memory[-1]) if memory else None,
+    }
+
+
+def checked(step: dict, name: str) -> dict:
+    """The step without its output; a failed step stops the check with the end of its log."""
+    output = step.pop("output")
+    if step["returncode"] != 0:
+        raise SystemExit(f"{name} failed ({step['command']}):\n{output[-3000:]}")
+    return step
+
+
+def overall_metrics(output_dir: Path) -> dict:
+    """The OVERALL row track_net.py wrote (``inference/mot_metrics.json``; ``metrics.json``
+    before detectron2's output layout was adopted)."""
+    for path in (output_dir / "inference" / "mot_metrics.json", output_dir / "metrics.json"):
+        if path.is_file():
+            table = json.loads(path.read_text())
+            if OVERALL in table:
+                return {key: table[OVERALL].get(key) for key in ("MOTA", "IDF1", "HOTA")}
+    raise SystemExit(f"track_net.py wrote no MOT metrics under {output_dir}")
+
+
+def load_frames(cfg, sequence_dir: Path, count: int) -> list:
+    """The first ``count`` frames of a sequence as the test loader feeds them to a model."""
+    resize = T.ResizeShortestEdge(cfg.INPUT.MIN_SIZE_TEST, cfg.INPUT.MAX_SIZE_TEST)
+    frames = []
+    for path in sorted((sequence_dir / "img1").glob("*.jpg"))[:count]:
+        image = cv2.imread(str(path))
+        resized = resize.get_transform(image).apply_image(image)
+        tensor = torch.as_tensor(resized.transpose(2, 0, 1).astype("float32"))
+        frames.append({"image": tensor, "height": image.shape[0], "width": image.shape[1]})
+    return frames
+
+
+def build_pair(cfg, weights: str) -> dict:
+    """LWFTracker and plain RetinaNet of the same config, both with the trained weights (plain
+    RetinaNet ignores the Re-ID ones)."""
+    models = {}
+    for name in ("LWFTracker", "RetinaNet"):
+        model_cfg = cfg.clone()
+        model_cfg.MODEL.META_ARCHITECTURE = name
+        models[name] = build_model(model_cfg).eval()
+        DetectionCheckpointer(models[name]).load(weights)
+    return models
+
+
+def frames_per_second(cfg, models: dict, frames: list, work: Path) -> dict:
+    """The whole tracker (model, association, writing results) and plain RetinaNet inference,
+    paired in one run after one warm-up round."""
+    tracker_model, plain_model = models["LWFTracker"], models["RetinaNet"]
+
+    def run_plain():
+        for inputs in frames:
+            plain_model([inputs])
+
+    def run_tracker():
+        tracker = OnlineTracker(cfg, frame_rate=30)
+        rows = []
+        for frame, inputs in enumerate(frames, start=1):
+            detections = tracker_model([inputs])[0]["instances"]
+            rows.extend(tracks_to_mot_rows(frame, tracker.update(detections), 0.0))
+        write_mot_results(str(work / "fps_tracks.txt"), rows)
+
+    with torch.no_grad():
+        seconds = paired_times({"RetinaNet": run_plain, "tracker": run_tracker}, 1, warmup=1)
+    fps = {name: len(frames) / value for name, value in seconds.items()}
+    return {
+        "frames": len(frames),
+        "tracker_fps": round(fps["tracker"], 2),
+        "retinanet_fps": round(fps["RetinaNet"], 2),
+        "ratio": round(fps["tracker"] / fps["RetinaNet"], 3),
+    }
+
+
+def model_report(models: dict, frame: dict) -> dict:
+    """Parameters (all, and without the training-only identity classifier) and fvcore GFLOPs."""
+    report = {}
+    with torch.no_grad():
+        for name, model in models.items():
+            flops = FlopCountAnalysis(model, [frame])
+            flops.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+            params = sum(p.numel() for p in model.parameters())
+            classifier = getattr(model, "id_classifier", torch.nn.Identity())
+            report[name] = {
+                "params_m": round(params / 1e6, 2),
+                "params_without_id_classifier_m": round(
+                    (params - sum(p.numel() for p in classifier.parameters())) / 1e6, 2
+                ),
+                "gflops": round(flops.total() / 1e9, 1),
+            }
+    return report
+
+
+def amp_check(scale: Scale, work: Path, data_root: Path, timeout: float) -> dict:
+    """A short training with ``SOLVER.AMP.ENABLED True``; without a GPU, train_net.py's refusal."""
+    opts = [*train_opts(scale, scale.amp_iters, "./output/amp"), "SOLVER.AMP.ENABLED", "True"]
+    args = [REPO / "train_net.py", "--config-file", REPO / CONFIG, "--num-gpus", "1", *opts]
+    step = run_command(args, work, data_root, work / "amp.log", timeout)
+    output = step.pop("output")
+    lines = output.strip().splitlines()
+    return {
+        **step,
+        "works": step["returncode"] == 0,
+        **training_figures(output),
+        "last_line": lines[-1] if lines else "",
+    }
+
+
+def environment() -> dict:
+    from detectron2 import _C
+
+    return {
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU",
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "detectron2": detectron2.__version__,
+        # a compiled extension, not the Python placeholder of tools/install_detectron2.py
+        "detectron2_compiled_ops": not _C.__file__.endswith(".py"),
+        "cpu_threads": torch.get_num_threads(),
+    }
+
+
+def run_check(scale: Scale, work: Path, timeout: float) -> dict:
+    data_root = work / "datasets"
+    report = {"environment": environment()}
+    start = time.perf_counter()
+    report["data"] = lay_out_mot16(data_root, scale)
+    report["data"]["seconds"] = round(time.perf_counter() - start, 1)
+
+    train = [REPO / "train_net.py", "--config-file", REPO / CONFIG, "--num-gpus", "1"]
+    step = run_command(
+        [*train, *train_opts(scale, scale.iters, "./output/lwf_mot16")],
+        work,
+        data_root,
+        work / "train.log",
+        timeout,
+    )
+    figures = training_figures(step["output"])
+    report["train"] = {**checked(step, "training"), **figures}
+
+    step = run_command(
+        [REPO / "track_net.py", "--eval-only"], work, data_root, work / "track.log", timeout
+    )
+    report["track"] = {**checked(step, "track_net.py --eval-only"), "metrics": {}}
+    output_dir = work / "output" / "lwf_mot16"
+    report["track"]["metrics"] = overall_metrics(output_dir)
+
+    weights = ["MODEL.WEIGHTS", str(output_dir / "model_final.pth"), "MODEL.REID.NUM_IDENTITIES", 0]
+    cfg = load_cfg(REPO / CONFIG, [*scale.overrides, *weights])
+    models = build_pair(cfg, str(output_dir / "model_final.pth"))
+    test_sequence = min((data_root / "MOT16" / "test").iterdir())
+    frames = load_frames(cfg, test_sequence, scale.fps_frames)
+    report["fps"] = frames_per_second(cfg, models, frames, work)
+    report["model"] = model_report(models, frames[0])
+    report["model"]["input"] = list(frames[0]["image"].shape[1:])
+    report["amp"] = amp_check(scale, work, data_root, timeout)
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    return report
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="the same steps, tiny, on the CPU")
+    parser.add_argument("--out", default="gpu_check.json", help="the JSON with every figure")
+    parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per command")
+    args = parser.parse_args(argv)
+    scale = SMOKE if args.smoke else FULL
+    if not args.smoke and not torch.cuda.is_available():
+        raise SystemExit("error: no CUDA GPU is visible; use --smoke for the CPU version")
+    work = args.work or Path(tempfile.mkdtemp(prefix="gpu_check_"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        report = {"mode": "smoke" if args.smoke else "full", **run_check(scale, work, args.timeout)}
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    atomic_write_json(args.out, report)
+    print(json.dumps(report, indent=2))
+    print(f"wrote {args.out}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
