@@ -27,7 +27,7 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
-	$(PY) tools/demo.py
+	$(PY) -m tools.demo
 
 clean-setup:
 	rm -rf $(VENV)

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from demo_data import DEMO_FRAMES, DEMO_SPLITS
+from tools.demo_data import DEMO_FRAMES, DEMO_SPLITS
 
 from lwf_track.data.synthetic import ensure_benchmark
 

@@ -1,13 +1,17 @@
-#!/usr/bin/env python
-"""Run the paper's ablation grids on the synthetic benchmark and write their tables.
+"""Run the paper's ablation grids on a benchmark and write their tables from the result files.
 
-.venv/bin/python tools/run_experiments.py                          # every grid, 3 seeds
-.venv/bin/python tools/run_experiments.py --grids lwf_c --seeds 2  # one grid
-.venv/bin/python tools/run_experiments.py --report-only            # tables from finished runs
+python -m tools.run_experiments                                   # synthetic, every grid, 5 seeds
+python -m tools.run_experiments --benchmark pets09                # PETS09-S2L1 half split
+python -m tools.run_experiments --grids lwf_c lwf_n --seeds 3     # Tables IV and V
+python -m tools.run_experiments --baseline "LWF C=32 N=1"         # compare against another setting
+python -m tools.run_experiments --report-only                     # tables from the result files
+python -m tools.run_experiments SOLVER.MAX_ITER 90                # overrides for every run
 
 Grids: hwf (Table I), lwf_c (Table IV), lwf_n (Table V), weighting (Fixed, best HWF, LWF,
-Uncertainty, DWA, GradNorm). Finished runs are skipped, so rerunning resumes. Results:
-OUT/<grid>.md, OUT/<grid>.csv, OUT/<grid>_weights.png (LWF weight curves), OUT/runs/<run>/.
+Uncertainty, DWA, GradNorm). Runs whose result file exists are skipped, so rerunning resumes.
+Each run's result.json goes to RESULTS/<benchmark>/<run>/ (committed); the tables
+(RESULTS/<benchmark>/<grid>.md, .csv, _vs_baseline.csv) and LWF weight curves (<grid>_weights.png)
+are made from those files only. Training outputs stay in OUT/<benchmark>/runs/<run>/.
 """
 
 import argparse
@@ -17,61 +21,108 @@ import shlex
 import sys
 from pathlib import Path
 
-from lwf_track.data.synthetic import DEMO_FRAMES, DEMO_SPLITS, ensure_benchmark
-from lwf_track.experiments import (
-    GRIDS,
-    ExperimentRunner,
-    best_setting,
-    grid_settings,
-    plot_lwf_curves,
-    summary_rows,
-    write_tables,
-)
+from tools.experiments.benchmarks import BENCHMARKS
+from tools.experiments.figures import plot_lwf_curves
+from tools.experiments.results import ResultStore
+from tools.experiments.runner import ExperimentRunner
+from tools.experiments.settings import GRID_TITLES, GRIDS, REPO, Setting, grid_settings
+from tools.experiments.stats import best_setting
+from tools.experiments.tables import write_tables
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--benchmark", default="synthetic", choices=sorted(BENCHMARKS))
     parser.add_argument("--grids", nargs="+", default=list(GRIDS), choices=GRIDS)
-    parser.add_argument("--seeds", type=int, default=3, help="K seeds per setting (SEED 1..K)")
-    parser.add_argument("--config-file", default="configs/experiments/synthetic_short.yaml")
-    parser.add_argument("--out", default="output/experiments")
+    parser.add_argument("--seeds", type=int, default=5, help="K seeds per setting (SEED 1..K)")
+    parser.add_argument(
+        "--baseline", help="label of the setting every other is compared with (default: best HWF)"
+    )
+    parser.add_argument("--config-file", help="default: the benchmark's configs/experiments file")
+    parser.add_argument("--out", default="output/experiments", help="training outputs")
+    parser.add_argument("--results", default=str(REPO / "tools" / "experiments" / "results"))
     parser.add_argument("--data-root", default=os.environ.get("LWF_DATASETS", "datasets"))
-    parser.add_argument("--report-only", action="store_true", help="tables from finished runs")
+    parser.add_argument("--report-only", action="store_true", help="tables from the result files")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides for every run")
     return parser.parse_args(argv)
 
 
-def main(argv=None):
+def main(argv=None, execute=None):
+    """``execute`` runs one command (default: a subprocess); tests pass a fake."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    os.environ["LWF_DATASETS"] = str(Path(args.data_root).resolve())
-    for split, (num_seqs, seed) in DEMO_SPLITS.items():  # the demo's data
-        ensure_benchmark(
-            Path(args.data_root) / "synthetic" / split, num_seqs, seed=seed, **DEMO_FRAMES
+    benchmark = BENCHMARKS[args.benchmark]
+    results_dir = Path(args.results) / benchmark.name
+    store = ResultStore(results_dir)
+    runner = None
+    if not args.report_only:
+        data_root = Path(args.data_root).resolve()
+        os.environ["LWF_DATASETS"] = str(data_root)
+        try:
+            benchmark.prepare(data_root)
+        except (FileNotFoundError, FileExistsError) as e:
+            sys.exit(f"error: {e}")
+        out = Path(args.out) / benchmark.name
+        config_file = args.config_file or benchmark.config_file
+        runner = ExperimentRunner(
+            benchmark.name, config_file, out, store, args.seeds, args.opts, execute
         )
-    runner = ExperimentRunner(args.out, args.config_file, seeds=args.seeds, opts=args.opts)
-    command = "python tools/run_experiments.py " + shlex.join(
+    try:
+        settings_of, best_hwf = run_grids(args, store, runner)
+        baseline = find_baseline(args.baseline, best_hwf)
+        if runner:
+            runner.run_grid([baseline])
+    except ValueError as e:
+        sys.exit(f"error: {e}")
+    baseline_runs = store.load([baseline])[baseline]
+    command = "python -m tools.run_experiments " + shlex.join(
         sys.argv[1:] if argv is None else argv
     )
-    grids = list(args.grids)
-    if "weighting" in grids and "hwf" not in grids:
-        grids.insert(0, "hwf")  # the weighting grid compares against the best HWF
-    best_hwf = None
+    for grid, settings in settings_of.items():
+        results = store.load(settings)
+        table = write_tables(
+            grid, GRID_TITLES[grid], results, baseline, baseline_runs, results_dir, command
+        )
+        print(table.read_text())
+        if plot_lwf_curves(results, results_dir / f"{grid}_weights.png"):
+            print(f"weight curves: {results_dir / f'{grid}_weights.png'}")
+    print(results_dir.resolve())
+
+
+def run_grids(args, store: ResultStore, runner) -> tuple:
+    """The settings of each chosen grid, run first unless ``--report-only``, and the best HWF.
+    The hwf grid comes first whenever the best HWF is needed (the weighting grid, the default
+    baseline)."""
+    grids = set(args.grids)
+    if "weighting" in grids or args.baseline is None:
+        grids.add("hwf")
+    settings_of, best_hwf = {}, None
     for grid in sorted(grids, key=GRIDS.index):
         settings = grid_settings(grid, best_hwf)
-        if args.report_only:
-            results = runner.finished(settings)
-        else:
-            results = runner.run_grid(settings)
+        if runner:
+            runner.run_grid(settings)
         if grid == "hwf":
-            best_hwf = best_setting(results)
-        table = write_tables(grid, summary_rows(results), Path(args.out), command)
-        print(table.read_text())
-        if plot_lwf_curves(runner, settings, Path(args.out) / f"{grid}_weights.png"):
-            print(f"weight curves: {Path(args.out) / f'{grid}_weights.png'}")
-    print(Path(args.out).resolve())
+            runs = store.load(settings)
+            if not any(runs.values()):
+                raise ValueError(f"no hwf results in {store.root} to pick the best HWF from")
+            best_hwf = best_setting(runs)
+        settings_of[grid] = settings
+    return settings_of, best_hwf
+
+
+def find_baseline(label: str | None, best_hwf: Setting | None) -> Setting:
+    """The setting labelled ``label`` in any grid; ``None`` means the best HWF."""
+    if label is None:
+        return best_hwf
+    grids = GRIDS if best_hwf else [g for g in GRIDS if g != "weighting"]
+    settings = {s.label: s for grid in grids for s in grid_settings(grid, best_hwf)}
+    if label not in settings:
+        raise ValueError(
+            f"--baseline {label!r} is no setting's label; choose from {list(settings)}"
+        )
+    return settings[label]
 
 
 if __name__ == "__main__":

@@ -21,6 +21,17 @@ from .identities import check_weights_path, resolve_num_identities
 from .reid import IdentityClassifier, focal_identity_loss
 
 
+def _build_weighting_off_the_global_rng(cfg) -> nn.Module:
+    """The weighting module, initialised from a forked RNG so it draws nothing from the global one.
+
+    Runs of one SEED are paired across weighting methods: the network's initial weights and every
+    later draw (data order, augmentation, workers' seeds) must not depend on whether the method
+    has randomly initialised parameters (LWF's MLP) or none (Fixed, DWA).
+    """
+    with torch.random.fork_rng(devices=[]):
+        return build_loss_weighting(cfg)
+
+
 @META_ARCH_REGISTRY.register()
 class LWFTracker(RetinaNet):
     """One-stage joint detection and embedding (the paper's Fig. 1).
@@ -86,7 +97,7 @@ class LWFTracker(RetinaNet):
             id_classifier=IdentityClassifier(
                 cfg.MODEL.REID.EMBED_DIM, num_identities, cfg.MODEL.REID.SCALE
             ),
-            loss_weighting=build_loss_weighting(cfg),
+            loss_weighting=_build_weighting_off_the_global_rng(cfg),
             embed_dim=cfg.MODEL.REID.EMBED_DIM,
             reid_focal_alpha=cfg.MODEL.REID.FOCAL_LOSS_ALPHA,
             reid_focal_gamma=cfg.MODEL.REID.FOCAL_LOSS_GAMMA,
