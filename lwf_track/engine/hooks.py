@@ -10,8 +10,8 @@ from detectron2.utils import comm
 
 from ..utils.io import atomic_open
 
-# detectron2's JSON training log, renamed: metrics.json in OUTPUT_DIR is the tracking evaluation.
-TRAIN_METRICS_FILE = "train_metrics.json"
+# detectron2's JSON training log (JSONWriter) in OUTPUT_DIR.
+TRAIN_METRICS_FILE = "metrics.json"
 WEIGHT_KEYS = {
     "weight/cls": "alpha (cls)",
     "weight/reg": "beta (reg)",
