@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from .evaluation.mot_metrics import OVERALL
+from .evaluation.report import MOT_METRICS_FILE
 from .utils.io import atomic_open, atomic_write_json, atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class ExperimentRunner:
         # keeps those tracks, so it only tracks what a killed run left undone, then evaluates
         track = [sys.executable, "track_net.py", *base, "--eval-only"]
         self.execute([*track, *overrides, "MODEL.WEIGHTS", weights], run_dir / "track.log")
-        metrics = json.loads((run_dir / "metrics.json").read_text())[OVERALL]
+        metrics = json.loads((run_dir / "inference" / MOT_METRICS_FILE).read_text())[OVERALL]
         result = {
             "label": setting.label,
             "overrides": list(setting.overrides),

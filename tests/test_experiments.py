@@ -1,7 +1,7 @@
 """The experiments runner: grids, shared settings, resumability, tables and plots.
 
 Training and tracking are replaced by a fake ``execute`` that writes what the real commands
-write (metrics.json with an OVERALL row, weight curves in the training log), so these
+write (inference/mot_metrics.json with an OVERALL row, weight curves in the training log), so these
 tests check the runner's own logic in milliseconds; the real commands have their own e2e tests.
 """
 
@@ -66,7 +66,8 @@ class FakeCommands:
             "FN": 20,
             "IDS": seed,
         }
-        (run_dir / "metrics.json").write_text(json.dumps({"OVERALL": row}))
+        (run_dir / "inference").mkdir(exist_ok=True)
+        (run_dir / "inference" / "mot_metrics.json").write_text(json.dumps({"OVERALL": row}))
 
 
 def test_grids_follow_the_paper():

@@ -3,8 +3,8 @@
 
 generate the synthetic benchmark (train + val) -> train LWFTracker -> track the val sequences ->
 evaluate -> render one val sequence -> print the metrics table and, on the last line, the folder
-holding everything (metrics.json, metrics.csv, model_final.pth, tracks/, the mp4, the weighting
-curves).
+holding everything (model_final.pth, the training log metrics.json, the weighting curves,
+inference/ with tracks/, mot_metrics.json/.csv and the COCO files, videos/ with the mp4).
 
 Each step is the user-facing command itself (train_net.py, track_net.py), run as a subprocess.
 """
@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from lwf_track.data.synthetic import DEMO_FRAMES, DEMO_SPLITS, ensure_benchmark
+from lwf_track.evaluation.report import MOT_METRICS_FILE
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/lwf_synthetic_cpu.yaml"
@@ -90,7 +91,7 @@ def main():
         ],
         env,
     )
-    metrics = json.loads((output / "metrics.json").read_text())
+    metrics = json.loads((output / "inference" / MOT_METRICS_FILE).read_text())
     overall = metrics.get("OVERALL", {})
     print("\n=== Demo summary")
     for step, seconds in times.items():

@@ -1,6 +1,7 @@
 """Inference: over registered test sets (tracking and every evaluation, in one pass) or over a
 video / image folder (tracks and a rendered video)."""
 
+import json
 import logging
 import os
 import time
@@ -13,12 +14,21 @@ from tqdm import tqdm
 from detectron2.data import DatasetCatalog, build_detection_test_loader
 from detectron2.engine import DefaultPredictor
 from detectron2.evaluation import inference_on_dataset
+from detectron2.utils import comm
 
 from ..data.datasets import get_sequences
 from ..data.mapper import MOTDatasetMapper
 from ..evaluation import MOTEvaluator
+from ..evaluation.calibration import (
+    DetectionCollector,
+    calibrate,
+    calibration_records,
+    with_thresholds,
+)
+from ..evaluation.ground_truth import load_sequence_truth
 from ..evaluation.mot_io import write_mot_results
 from ..tracking import OnlineTracker, tracks_to_mot_rows
+from ..utils.io import atomic_write_json
 from ..utils.video import TrackRenderer, VideoSink, iter_frames, open_frame_source
 from .checkpoint import AtomicCheckpointer
 from .trainer import Trainer
@@ -33,9 +43,11 @@ def evaluate_datasets(cfg, model, overwrite: bool = True) -> OrderedDict:
     (:class:`~lwf_track.evaluation.MOTEvaluator`), under :func:`evaluation_dir`.
 
     Sequences whose results exist are neither inferred nor tracked again unless ``overwrite``;
-    they are still scored. Returns ``{set: results}``, or the results alone for one set (as
-    detectron2's ``DefaultTrainer.test``).
+    they are still scored. With ``TRACKER.CALIBRATION.DATASET`` set, the tracker's thresholds
+    are first chosen on that set (:func:`calibrated_config`). Returns ``{set: results}``, or the
+    results alone for one set (as detectron2's ``DefaultTrainer.test``).
     """
+    cfg = calibrated_config(cfg, model, overwrite=overwrite)
     results = OrderedDict()
     for name in cfg.DATASETS.TEST:
         results[name] = evaluate_dataset(cfg, model, name, overwrite)
@@ -55,6 +67,68 @@ def evaluate_dataset(cfg, model, dataset_name: str, overwrite: bool = True) -> O
         return evaluator.evaluate()
     loader = build_detection_test_loader(records, mapper=MOTDatasetMapper(cfg, is_train=False))
     return inference_on_dataset(model, loader, evaluator)
+
+
+def calibrated_config(cfg, model, overwrite: bool = True):
+    """``cfg`` with the tracker thresholds chosen by :func:`~lwf_track.evaluation.calibration.
+    calibrate` on ``TRACKER.CALIBRATION.DATASET``, or ``cfg`` itself when that is "".
+
+    The grid and the choice go to ``OUTPUT_DIR/inference/calibration.json``; a file made with the
+    same settings is reused without inference unless ``overwrite``.
+    """
+    calibration = cfg.TRACKER.CALIBRATION
+    if not calibration.DATASET:
+        return cfg
+    path = os.path.join(cfg.OUTPUT_DIR, "inference", "calibration.json")
+    settings = {
+        "dataset": calibration.DATASET,
+        "max_frames": calibration.MAX_FRAMES,
+        "candidates": list(calibration.HIGH_SCORE_THRESHS),
+        "low_score_thresh": cfg.TRACKER.LOW_SCORE_THRESH,
+        "birth_offset": cfg.TRACKER.BIRTH_THRESH - cfg.TRACKER.HIGH_SCORE_THRESH,
+    }
+    saved = _read_json(path) if not overwrite else None
+    if saved is not None and saved.get("settings") == settings:
+        logger.info(f"calibration: reusing {path}")
+        result = saved
+    else:
+        result = _calibrate(cfg, model, calibration.DATASET, calibration.MAX_FRAMES)
+        if result is None:  # not the main process: rank 0 tracks
+            return cfg
+        result = {"settings": settings, **result}
+        atomic_write_json(path, result)
+    chosen = result["chosen"]
+    logger.info(f"calibration on {calibration.DATASET}: {chosen}")
+    return with_thresholds(cfg, chosen["HIGH_SCORE_THRESH"])
+
+
+def _calibrate(cfg, model, dataset_name: str, max_frames: int):
+    sequences = {s["name"]: s for s in get_sequences(dataset_name)}
+    without_gt = sorted(name for name, s in sequences.items() if not s["has_gt"])
+    if without_gt:
+        raise ValueError(
+            f"TRACKER.CALIBRATION.DATASET {dataset_name!r}: {without_gt} have no gt/gt.txt; "
+            "calibrate on a set with ground truth (e.g. a training split)"
+        )
+    records = calibration_records(DatasetCatalog.get(dataset_name), max_frames)
+    loader = build_detection_test_loader(records, mapper=MOTDatasetMapper(cfg, is_train=False))
+    collector = DetectionCollector()
+    inference_on_dataset(model, loader, collector)
+    if not comm.is_main_process():
+        return None
+    detections = {
+        name: (sequences[name]["frame_rate"], frames) for name, frames in collector.frames.items()
+    }
+    truths = {name: load_sequence_truth(sequences[name]) for name in detections}
+    return calibrate(cfg, detections, truths, cfg.TRACKER.CALIBRATION.HIGH_SCORE_THRESHS)
+
+
+def _read_json(path: str):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def evaluation_dir(cfg, dataset_name: str) -> str:

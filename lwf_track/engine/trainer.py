@@ -159,7 +159,8 @@ class Trainer(DefaultTrainer):
 
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, overwrite=True):
-        """The :class:`~lwf_track.evaluation.MOTEvaluator` of :func:`~.inference.build_evaluator`."""
+        """The :class:`~lwf_track.evaluation.MOTEvaluator` of a test set
+        (:func:`~.inference.build_evaluator`)."""
         from .inference import build_evaluator
 
         return build_evaluator(cfg, dataset_name, overwrite=overwrite)

@@ -24,6 +24,7 @@ from .report import format_table, save_metrics
 
 logger = logging.getLogger(__name__)
 
+
 class MOTEvaluator(DatasetEvaluator):
     """Track while inference runs; score tracks, detections and embeddings of what has gt.
 

@@ -87,7 +87,9 @@ class ReIDScorer:
         self._sequences[sequence] = (np.asarray(embeddings, np.float32), np.asarray(ids))
 
     def evaluate(self) -> dict:
-        pairs = [pair_similarities(e, i, self._max_per_sequence) for e, i in self._sequences.values()]
+        pairs = [
+            pair_similarities(e, i, self._max_per_sequence) for e, i in self._sequences.values()
+        ]
         positives = np.concatenate([p for p, _ in pairs]) if pairs else np.zeros(0)
         negatives = np.concatenate([n for _, n in pairs]) if pairs else np.zeros(0)
         results = {}
