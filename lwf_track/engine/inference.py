@@ -79,6 +79,11 @@ def calibrated_config(cfg, model, overwrite: bool = True):
     calibration = cfg.TRACKER.CALIBRATION
     if not calibration.DATASET:
         return cfg
+    if calibration.DATASET in cfg.DATASETS.TEST:
+        raise ValueError(
+            f"TRACKER.CALIBRATION.DATASET {calibration.DATASET!r} is also in DATASETS.TEST: "
+            "calibrate on a set that is not evaluated (e.g. the training split)"
+        )
     path = os.path.join(cfg.OUTPUT_DIR, "inference", "calibration.json")
     settings = {
         "dataset": calibration.DATASET,
