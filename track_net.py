@@ -3,7 +3,7 @@
 
 # after `train_net.py --config-file configs/lwf_mot16.yaml`: its config, the weights it wrote
 python track_net.py --eval-only
-# every sequence of DATASETS.TEST -> OUTPUT_DIR/tracks/<SEQ>.txt, metrics.json, metrics.csv
+# every sequence of DATASETS.TEST -> OUTPUT_DIR/inference/: tracks/<SEQ>.txt, mot_metrics.json/.csv
 python track_net.py --config-file configs/lwf_mot16.yaml --eval-only MODEL.WEIGHTS model.pth
 # a video file or an image folder -> DIR/<name>.txt and a rendered DIR/<name>.mp4
 python track_net.py --config-file ... --input clip.mp4 --output DIR MODEL.WEIGHTS model.pth
@@ -26,7 +26,7 @@ from detectron2.utils.logger import setup_logger
 import lwf_track  # noqa: F401  (registers datasets, model, weighting modules)
 from lwf_track.engine import AtomicCheckpointer, build_config
 from lwf_track.engine.defaults import exit_on_user_error
-from lwf_track.engine.tracking import track_datasets, track_video
+from lwf_track.engine.inference import track_datasets, track_video
 
 logger = logging.getLogger("lwf_track")
 DEFAULT_CONFIG = "configs/lwf_mot16.yaml"

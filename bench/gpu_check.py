@@ -43,7 +43,7 @@ from detectron2.utils.analysis import FlopCountAnalysis
 
 import lwf_track  # noqa: F401  (registers the model)
 from lwf_track.data.synthetic import generate_benchmark
-from lwf_track.evaluation.mot_io import write_mot_results
+from lwf_track.data.mot_format import write_mot_results
 from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
 from lwf_track.utils.io import atomic_write_json
 
@@ -167,14 +167,13 @@ def checked(step: dict, name: str) -> dict:
 
 
 def overall_metrics(output_dir: Path) -> dict:
-    """The OVERALL row track_net.py wrote (``inference/mot_metrics.json``; ``metrics.json``
-    before detectron2's output layout was adopted)."""
-    for path in (output_dir / "inference" / "mot_metrics.json", output_dir / "metrics.json"):
-        if path.is_file():
-            table = json.loads(path.read_text())
-            if OVERALL in table:
-                return {key: table[OVERALL].get(key) for key in ("MOTA", "IDF1", "HOTA")}
-    raise SystemExit(f"track_net.py wrote no MOT metrics under {output_dir}")
+    """The OVERALL row track_net.py wrote to ``inference/mot_metrics.json``."""
+    path = output_dir / "inference" / "mot_metrics.json"
+    table = json.loads(path.read_text()) if path.is_file() else {}
+    if OVERALL not in table:
+        raise SystemExit(f"track_net.py wrote no MOT metrics to {path}")
+    keys = ("MOTA", "IDF1", "HOTA", "AP", "TPR@FAR=0.1")
+    return {key: table[OVERALL].get(key) for key in keys}
 
 
 def load_frames(cfg, sequence_dir: Path, count: int) -> list:

@@ -118,3 +118,12 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.EMBED_MOMENTUM = 0.9
     # Boxes smaller than this area (pixels^2) are not written to the results.
     cfg.TRACKER.MIN_BOX_AREA = 100.0
+
+    cfg.TRACKER.CALIBRATION = CN()
+    # A registered set with gt (e.g. a training slice, never the evaluated set) on which
+    # HIGH_SCORE_THRESH is chosen before the test sets are tracked; "" = off (use it as given).
+    cfg.TRACKER.CALIBRATION.DATASET = ""
+    # Calibrate on the first MAX_FRAMES / (number of sequences) frames of each sequence; 0 = all.
+    cfg.TRACKER.CALIBRATION.MAX_FRAMES = 300
+    # Candidate HIGH_SCORE_THRESH values (BIRTH_THRESH keeps its offset); best MOTA, then IDF1.
+    cfg.TRACKER.CALIBRATION.HIGH_SCORE_THRESHS = [0.3, 0.4, 0.5, 0.6, 0.7]

@@ -1,4 +1,5 @@
-"""MOTEvaluator: tracks per sequence, writes MOTChallenge files, scores those with gt."""
+"""MOTEvaluator: tracks per sequence, writes MOTChallenge files, scores those with gt (tracks,
+detections, embeddings)."""
 
 import json
 
@@ -24,6 +25,18 @@ class EchoTracker:
             scores=instances.scores,
             track_ids=instances.gt_ids,
         )
+
+
+# A sequence's saved inference without any detection (what a kept sequence needs besides tracks).
+EMPTY_INFERENCE = {
+    "frames": np.zeros(0, np.int64),
+    "boxes": np.zeros((0, 4), np.float32),
+    "scores": np.zeros(0, np.float32),
+    "classes": np.zeros(0, np.int64),
+    "handled_frames": np.zeros(0, np.int64),
+    "reid_embeddings": np.zeros((0, 8), np.float32),
+    "reid_ids": np.zeros(0, np.int64),
+}
 
 
 def gt_rows(name: str) -> np.ndarray:
@@ -83,6 +96,7 @@ def frames_of(sequences) -> list:
                 (480, 640),
                 pred_boxes=Boxes(torch.tensor(boxes, dtype=torch.float32)),
                 scores=torch.full((len(here),), 0.9),
+                pred_classes=torch.zeros(len(here), dtype=torch.int64),
                 pred_embeddings=torch.randn(len(here), 8),
                 gt_ids=torch.tensor(here[:, 1], dtype=torch.int64),
             )
@@ -124,11 +138,11 @@ def test_writes_tracks_and_metrics_and_lists_sequences_without_gt(sequences, tmp
     assert results["MOT"]["FN"] == 0
     assert all(isinstance(v, (int, float)) for v in results["MOT"].values())
 
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = json.loads((out / "mot_metrics.json").read_text())
     assert metrics["not_evaluated"] == ["SEQ-C"]
     assert set(metrics) == {"SEQ-A", "SEQ-B", "OVERALL", "motmetrics", "not_evaluated"}
     assert metrics["SEQ-B"]["MOTA"] == pytest.approx(100.0)
-    assert "SEQ-A" in (out / "metrics.csv").read_text()
+    assert "SEQ-A" in (out / "mot_metrics.csv").read_text()
 
 
 def test_only_test_sequences_give_no_metrics(sequences, tmp_path):
@@ -136,7 +150,7 @@ def test_only_test_sequences_give_no_metrics(sequences, tmp_path):
     evaluator, _ = make_evaluator(test_only, tmp_path / "out")
     assert run(evaluator, frames_of(test_only)) == {}
     assert (tmp_path / "out" / "tracks" / "SEQ-C.txt").is_file()
-    assert json.loads((tmp_path / "out" / "metrics.json").read_text()) == {
+    assert json.loads((tmp_path / "out" / "mot_metrics.json").read_text()) == {
         "not_evaluated": ["SEQ-C"]
     }
 
@@ -167,6 +181,8 @@ def test_overwrite_false_keeps_existing_results(sequences, tmp_path):
     kept = out / "tracks" / "SEQ-A.txt"
     kept.parent.mkdir(parents=True)
     kept.write_text("")
+    (out / "detections").mkdir()
+    np.savez(out / "detections" / "SEQ-A.npz", **EMPTY_INFERENCE)
     evaluator, frame_rates = make_evaluator(sequences, out, overwrite=False)
     results = run(evaluator, frames_of(sequences))
     assert kept.read_text() == "" and frame_rates == [11, 12]

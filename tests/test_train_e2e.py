@@ -35,6 +35,7 @@ def trained(data_root, tmp_path_factory):
 def test_training_writes_checkpoint_weights_log_and_curve(trained):
     assert (trained / "model_final.pth").is_file()
     assert (trained / "weighting_curves.png").stat().st_size > 1000
+    assert TRAIN_METRICS_FILE == "metrics.json"  # detectron2's name for its training log
     records = [json.loads(line) for line in (trained / TRAIN_METRICS_FILE).read_text().splitlines()]
     logged = [r for r in records if "weight/cls" in r]
     assert logged, "weights must reach the training log"
@@ -117,40 +118,87 @@ def test_two_cpu_processes_keep_parameters_identical(data_root, tmp_path):
     assert any(not torch.equal(initial[k], rank0[k]) for k in initial), "parameters must train"
 
 
-def test_track_net_eval_only_writes_tracks_and_metrics(trained, data_root):
-    out = trained / "eval"
-    weights = trained / "model_final.pth"
-    args = ["track_net.py", "--config-file", "configs/lwf_synthetic_cpu.yaml", "--eval-only"]
+TASK_KEYS = ("AP", "AP50", "AP75", "TPR@FAR=0.1", "TPR@FAR=0.01")
+
+
+def eval_only(script: str, trained: Path, out: Path, data_root: Path, flags=(), opts=()):
+    """``<script> --eval-only`` of the trained model into ``out``; its mot_metrics.json."""
     from e2e_helpers import TINY
 
-    run_command([*args, *TINY, "MODEL.WEIGHTS", weights, "OUTPUT_DIR", out], data_root)
-    metrics = json.loads((out / "metrics.json").read_text())
+    args = [script, "--config-file", "configs/lwf_synthetic_cpu.yaml", "--eval-only", *flags]
+    args += [*TINY, "MODEL.WEIGHTS", trained / "model_final.pth", "OUTPUT_DIR", out, *opts]
+    result = run_command(args, data_root)
+    return result, json.loads((out / "inference" / "mot_metrics.json").read_text())
+
+
+def test_track_net_eval_only_writes_tracks_and_metrics(trained, data_root):
+    out = trained / "eval"
+    _, metrics = eval_only("track_net.py", trained, out, data_root)
     assert "OVERALL" in metrics
     for key in ("MOTA", "IDF1", "MOTP", "MT", "ML", "FP", "FN", "IDS", "HOTA", "DetA", "AssA"):
         assert key in metrics["OVERALL"]
-    assert len(list((out / "tracks").glob("*.txt"))) == 2
-    assert (out / "metrics.csv").is_file()
+    assert len(list((out / "inference" / "tracks").glob("*.txt"))) == 2
+    assert (out / "inference" / "mot_metrics.csv").is_file()
+    # the per-task scores, and COCOEvaluator's files to re-score them with pycocotools
+    for key in TASK_KEYS:
+        assert key in metrics["OVERALL"]
+    assert metrics["OVERALL"]["AP"] is None or 0 <= metrics["OVERALL"]["AP"] <= 100
+    assert (out / "inference" / "mot_synth_val_coco_format.json").is_file()
+    assert (out / "inference" / "coco_instances_results.json").is_file()
+    assert not (out / "metrics.json").exists()  # that name is the training log's
+
+
+def test_train_net_and_track_net_eval_only_share_one_evaluation(trained, data_root):
+    """Both --eval-only commands run the same evaluation: the same numbers, the same files."""
+    _, by_track_net = eval_only("track_net.py", trained, trained / "eval_t", data_root)
+    _, by_train_net = eval_only("train_net.py", trained, trained / "eval_d", data_root)
+    assert by_train_net == by_track_net
+    by_folder = [
+        {t.name: t.read_text() for t in (trained / out / "inference" / "tracks").glob("*.txt")}
+        for out in ("eval_t", "eval_d")
+    ]
+    assert len(by_folder[0]) == 2 and by_folder[0] == by_folder[1]
 
 
 def test_end_of_training_tracks_are_reused_by_track_net(trained, data_root):
-    """Training ends by tracking DATASETS.TEST into OUTPUT_DIR; track_net.py --eval-only in the
-    same folder evaluates those tracks instead of tracking again (unless --overwrite)."""
-    from e2e_helpers import TINY
-
-    tracks = sorted((trained / "tracks").glob("*.txt"))
+    """Training ends by evaluating DATASETS.TEST into OUTPUT_DIR/inference; track_net.py
+    --eval-only in the same folder scores those results instead of running inference again
+    (unless --overwrite)."""
+    tracks = sorted((trained / "inference" / "tracks").glob("*.txt"))
     assert len(tracks) == 2
     before = {t.name: t.read_text() for t in tracks}
-    from_training = json.loads((trained / "metrics.json").read_text())["OVERALL"]
-    args = ["track_net.py", "--config-file", "configs/lwf_synthetic_cpu.yaml", "--eval-only"]
-    args += [*TINY, "MODEL.WEIGHTS", trained / "model_final.pth", "OUTPUT_DIR", trained]
-    result = run_command(args, data_root)
+    metrics_path = trained / "inference" / "mot_metrics.json"
+    from_training = json.loads(metrics_path.read_text())["OVERALL"]
+    assert all(key in from_training for key in TASK_KEYS)
+    result, metrics = eval_only("track_net.py", trained, trained, data_root)
     assert (
         result.stdout.count("results exist, not tracked again")
         + result.stderr.count("results exist, not tracked again")
         == 2
     )
+    assert "Start inference" not in result.stdout + result.stderr
     assert {t.name: t.read_text() for t in tracks} == before
-    assert json.loads((trained / "metrics.json").read_text())["OVERALL"] == from_training
+    assert metrics["OVERALL"] == from_training
+    result, metrics = eval_only("track_net.py", trained, trained, data_root, ["--overwrite"])
+    assert "Start inference on" in result.stdout + result.stderr
+    assert metrics["OVERALL"] == from_training  # the same model gives the same results
+
+
+def test_eval_only_calibrates_the_tracker_on_training_frames(trained, data_root):
+    out = trained / "calibrated"
+    opts = ["TRACKER.CALIBRATION.DATASET", "mot_synth_train", "TRACKER.CALIBRATION.MAX_FRAMES"]
+    opts += ["4", "TRACKER.CALIBRATION.HIGH_SCORE_THRESHS", "[0.2, 0.4]"]
+    _, metrics = eval_only("track_net.py", trained, out, data_root, opts=opts)
+    calibration = json.loads((out / "inference" / "calibration.json").read_text())
+    assert [row["HIGH_SCORE_THRESH"] for row in calibration["grid"]] == [0.2, 0.4]
+    assert calibration["chosen"] in calibration["grid"]
+    assert "OVERALL" in metrics
+    result, again = eval_only("train_net.py", trained, out, data_root, opts=opts)
+    assert "calibration: reusing" not in result.stdout + result.stderr  # train_net overwrites
+    assert again == metrics
+    result, _ = eval_only("track_net.py", trained, out, data_root, opts=opts)
+    assert "calibration: reusing" in result.stdout + result.stderr
+    assert "Start inference on" not in result.stdout + result.stderr
 
 
 def test_track_net_on_a_real_video_writes_a_playable_mp4(trained, data_root, shared_data):

@@ -3,8 +3,8 @@
 
 generate the synthetic benchmark (train + val) -> train LWFTracker -> track the val sequences ->
 evaluate -> render one val sequence -> print the metrics table and, on the last line, the folder
-holding everything (metrics.json, metrics.csv, model_final.pth, tracks/, the mp4, the weighting
-curves).
+holding everything (model_final.pth, the training log metrics.json, the weighting curves,
+inference/ with tracks/, mot_metrics.json/.csv and the COCO files, videos/ with the mp4).
 
 Each step is the user-facing command itself (train_net.py, track_net.py), run as a subprocess.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 from tools.demo_data import DEMO_FRAMES, DEMO_SPLITS
 
 from lwf_track.data.synthetic import ensure_benchmark
+from lwf_track.evaluation.report import MOT_METRICS_FILE
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/lwf_synthetic_cpu.yaml"
@@ -92,7 +93,7 @@ def main():
         ],
         env,
     )
-    metrics = json.loads((output / "metrics.json").read_text())
+    metrics = json.loads((output / "inference" / MOT_METRICS_FILE).read_text())
     overall = metrics.get("OVERALL", {})
     print("\n=== Demo summary")
     for step, seconds in times.items():

@@ -1,8 +1,10 @@
-"""Training: Trainer, hooks, atomic checkpoints and the CPU multi-process launcher."""
+"""Training and inference: Trainer, the dataset evaluation, hooks, atomic checkpoints and the CPU
+multi-process launcher."""
 
 from .checkpoint import AtomicCheckpointer
 from .defaults import build_config
 from .hooks import WeightingCurveHook
+from .inference import evaluate_datasets
 from .launch import launch_cpu
 from .trainer import Trainer
 
@@ -11,5 +13,6 @@ __all__ = [
     "Trainer",
     "WeightingCurveHook",
     "build_config",
+    "evaluate_datasets",
     "launch_cpu",
 ]

@@ -7,8 +7,8 @@ from detectron2.utils import comm
 
 from ..utils.weight_curves import plot_weight_curves
 
-# detectron2's JSON training log, renamed: metrics.json in OUTPUT_DIR is the tracking evaluation.
-TRAIN_METRICS_FILE = "train_metrics.json"
+# detectron2's JSON training log (JSONWriter) in OUTPUT_DIR.
+TRAIN_METRICS_FILE = "metrics.json"
 
 
 class WeightingCurveHook(HookBase):

@@ -12,23 +12,13 @@ from detectron2.data import build_detection_test_loader, build_detection_train_l
 from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
-from detectron2.utils.events import CommonMetricPrinter, JSONWriter, TensorboardXWriter
 from detectron2.utils.logger import setup_logger
 
 from ..data.mapper import MOTDatasetMapper
 from .checkpoint import AtomicCheckpointer
-from .hooks import TRAIN_METRICS_FILE, WeightingCurveHook
+from .hooks import WeightingCurveHook
 
 OPTIMIZERS = {"ADAM": torch.optim.Adam, "ADAMW": torch.optim.AdamW, "SGD": torch.optim.SGD}
-
-
-def evaluation_dir(cfg, dataset_name: str) -> str:
-    """Where the tracks and metrics of a test set go: ``OUTPUT_DIR`` itself for the usual single
-    test set (``OUTPUT_DIR/tracks/<SEQ>.txt``, ``OUTPUT_DIR/metrics.json``), else
-    ``OUTPUT_DIR/<set>``."""
-    if len(cfg.DATASETS.TEST) == 1:
-        return cfg.OUTPUT_DIR
-    return os.path.join(cfg.OUTPUT_DIR, dataset_name)
 
 
 class Trainer(DefaultTrainer):
@@ -39,8 +29,9 @@ class Trainer(DefaultTrainer):
       parameters form their own group without weight decay (lr ``MODEL.LOSS_WEIGHTING.BASE_LR``);
     * DDP also on CPU (gloo): no ``device_ids`` for CPU models;
     * checkpoints written atomically, with the optimiser state (v0.6 leaves it out);
-    * evaluation by tracking (:class:`MOTEvaluator`), and a plot of the weighting factors;
-    * the training log is ``train_metrics.json`` (``metrics.json`` holds tracking metrics).
+    * evaluation: one inference pass over each test set gives tracks, MOT metrics, detection AP
+      and Re-ID TPR@FAR under ``OUTPUT_DIR/inference`` (:func:`~.inference.evaluate_datasets`);
+    * a plot of the weighting factors after training.
     """
 
     def __init__(self, cfg):
@@ -79,15 +70,6 @@ class Trainer(DefaultTrainer):
         on_gpu = next(model.parameters()).is_cuda
         device_ids = [comm.get_local_rank()] if on_gpu else None
         return DistributedDataParallel(model, device_ids=device_ids, broadcast_buffers=False)
-
-    def build_writers(self):
-        """detectron2's writers, with the training log in ``train_metrics.json``: ``metrics.json``
-        in the same folder is the tracking evaluation's (track_net.py, TEST.EVAL_PERIOD)."""
-        return [
-            CommonMetricPrinter(self.max_iter),
-            JSONWriter(os.path.join(self.cfg.OUTPUT_DIR, TRAIN_METRICS_FILE)),
-            TensorboardXWriter(self.cfg.OUTPUT_DIR),
-        ]
 
     def build_hooks(self):
         hooks = super().build_hooks()
@@ -135,16 +117,18 @@ class Trainer(DefaultTrainer):
 
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, overwrite=True):
-        """A :class:`MOTEvaluator` writing to :func:`evaluation_dir`: the end-of-training
-        evaluation and ``track_net.py --eval-only`` share their results."""
-        from ..data.datasets import get_sequences
-        from ..evaluation.evaluator import MOTEvaluator
-        from ..tracking import OnlineTracker
+        """The :class:`~lwf_track.evaluation.MOTEvaluator` of a test set
+        (:func:`~.inference.build_evaluator`)."""
+        from .inference import build_evaluator
 
-        return MOTEvaluator(
-            sequences=get_sequences(dataset_name),
-            output_dir=evaluation_dir(cfg, dataset_name),
-            tracker_factory=lambda frame_rate: OnlineTracker(cfg, frame_rate=frame_rate),
-            min_box_area=cfg.TRACKER.MIN_BOX_AREA,
-            overwrite=overwrite,
-        )
+        return build_evaluator(cfg, dataset_name, overwrite=overwrite)
+
+    @classmethod
+    def test(cls, cfg, model, evaluators=None, overwrite=True):
+        """:func:`~.inference.evaluate_datasets`: detectron2's test loop, except that sequences
+        whose results exist are kept when ``overwrite`` is False."""
+        if evaluators is not None:
+            raise ValueError("Trainer.test builds its own evaluators (one per DATASETS.TEST)")
+        from .inference import evaluate_datasets
+
+        return evaluate_datasets(cfg, model, overwrite=overwrite)

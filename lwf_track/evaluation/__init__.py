@@ -1,5 +1,6 @@
-"""MOT evaluation: MOTChallenge result files, trackeval + motmetrics scores, tables, and the
-detectron2 evaluator that tracks while inference runs (see mot_metrics for which number is which).
+"""Evaluation: MOTChallenge result files, trackeval + motmetrics scores, detection AP and Re-ID
+TPR@FAR, tables, tracker calibration, and the detectron2 evaluator that does all of it from one
+inference pass (see mot_metrics for which MOT number is which).
 """
 
 from ..data.mot_format import write_mot_results

@@ -1,7 +1,7 @@
-"""Score MOTChallenge result files: prints the table, writes metrics.json and metrics.csv.
+"""Score MOTChallenge result files: prints the table, writes mot_metrics.json and mot_metrics.csv.
 
 python -m lwf_track.evaluation --gt-root datasets/MOT17/train --tracks out/tracks \\
-    --out out/metrics.json [--seqs MOT17-02-FRCNN MOT17-04-FRCNN]
+    --out out/mot_metrics.json [--seqs MOT17-02-FRCNN MOT17-04-FRCNN]
 """
 
 import argparse
@@ -20,7 +20,9 @@ def parse_args(argv=None):
     )
     parser.add_argument("--gt-root", required=True, help="folder of <SEQ>/{seqinfo.ini,gt/gt.txt}")
     parser.add_argument("--tracks", required=True, help="folder of <SEQ>.txt result files")
-    parser.add_argument("--out", required=True, help="metrics.json path (metrics.csv beside it)")
+    parser.add_argument(
+        "--out", required=True, help="JSON path, e.g. mot_metrics.json (the .csv beside it)"
+    )
     parser.add_argument("--seqs", nargs="+", help="sequences to score (default: all in --gt-root)")
     parser.add_argument(
         "--benchmark",
