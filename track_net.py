@@ -5,6 +5,8 @@
 python track_net.py --eval-only
 # every sequence of DATASETS.TEST -> OUTPUT_DIR/inference/: tracks/<SEQ>.txt, mot_metrics.json/.csv
 python track_net.py --config-file configs/lwf_mot16.yaml --eval-only MODEL.WEIGHTS model.pth
+# each sequence's public det/det.txt instead of the network (no weights)
+python track_net.py --config-file ... --eval-only --public-detections
 # a video file or an image folder -> DIR/<name>.txt and a rendered DIR/<name>.mp4
 python track_net.py --config-file ... --input clip.mp4 --output DIR MODEL.WEIGHTS model.pth
 
@@ -40,6 +42,12 @@ def parse_args(argv=None):
         "--config-file", default=DEFAULT_CONFIG, metavar="FILE", help="default: %(default)s"
     )
     parser.add_argument("--eval-only", action="store_true", help="track DATASETS.TEST and evaluate")
+    parser.add_argument(
+        "--public-detections",
+        action="store_true",
+        help="with --eval-only: track each sequence's det/det.txt instead of the network's\n"
+        "detections (no weights needed; results in OUTPUT_DIR/public_detections/inference)",
+    )
     parser.add_argument("--input", help="a video file or a folder of images")
     parser.add_argument("--output", help="output folder for --input (default: OUTPUT_DIR/videos)")
     parser.add_argument("--overwrite", action="store_true", help="re-track sequences with results")
@@ -48,6 +56,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.eval_only == bool(args.input):
         parser.error("give exactly one of --eval-only or --input PATH")
+    if args.public_detections and not args.eval_only:
+        parser.error("--public-detections goes with --eval-only")
     if args.config_file == DEFAULT_CONFIG and not os.path.exists(DEFAULT_CONFIG):
         args.config_file = str(Path(__file__).resolve().parent / DEFAULT_CONFIG)  # other cwd
     return args
@@ -62,7 +72,8 @@ def trained_weights(output_dir: str):
 def setup(args):
     cfg = build_config(args.config_file, args.opts)
     extra = []
-    if "MODEL.WEIGHTS" not in args.opts[::2]:
+    needs_weights = not args.public_detections  # det.txt replaces the network
+    if needs_weights and "MODEL.WEIGHTS" not in args.opts[::2]:
         weights = trained_weights(cfg.OUTPUT_DIR)
         if weights is None:
             raise SystemExit(
@@ -71,7 +82,7 @@ def setup(args):
                 "MODEL.WEIGHTS path/to/model_final.pth"
             )
         extra += ["MODEL.WEIGHTS", weights]
-    elif not cfg.MODEL.WEIGHTS:
+    elif needs_weights and not cfg.MODEL.WEIGHTS:
         raise SystemExit(
             "error: MODEL.WEIGHTS is empty: give the trained model, e.g. "
             "MODEL.WEIGHTS out/model_final.pth"
@@ -95,7 +106,7 @@ def main(args):
     if args.input:
         output_dir = args.output or os.path.join(cfg.OUTPUT_DIR, "videos")
         return track_video(cfg, args.input, output_dir, max_frames=args.max_frames)
-    return track_datasets(cfg, overwrite=args.overwrite)
+    return track_datasets(cfg, overwrite=args.overwrite, public_detections=args.public_detections)
 
 
 if __name__ == "__main__":

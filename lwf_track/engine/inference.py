@@ -27,6 +27,7 @@ from ..evaluation.calibration import (
 )
 from ..evaluation.ground_truth import load_sequence_truth
 from ..data.mot_format import write_mot_results
+from ..modeling.public_detections import PublicDetections
 from ..tracking import OnlineTracker, tracks_to_mot_rows
 from ..utils.io import atomic_write_json
 from ..utils.video import TrackRenderer, VideoSink, iter_frames, open_frame_source
@@ -34,6 +35,7 @@ from .checkpoint import AtomicCheckpointer
 from .trainer import Trainer
 
 logger = logging.getLogger(__name__)
+PUBLIC_DETECTIONS_DIR = "public_detections"  # under OUTPUT_DIR: results of --public-detections
 
 
 def evaluate_datasets(cfg, model, overwrite: bool = True) -> OrderedDict:
@@ -158,9 +160,21 @@ def build_evaluator(cfg, dataset_name: str, overwrite: bool = True) -> MOTEvalua
     )
 
 
-def track_datasets(cfg, overwrite: bool = False):
+def track_datasets(cfg, overwrite: bool = False, public_detections: bool = False):
     """``track_net.py --eval-only``: load ``MODEL.WEIGHTS`` and :func:`evaluate_datasets`,
-    keeping the results that exist (e.g. of the end-of-training evaluation) unless ``overwrite``."""
+    keeping the results that exist (e.g. of the end-of-training evaluation) unless ``overwrite``.
+
+    ``public_detections``: track each sequence's ``det/det.txt`` instead (no weights needed);
+    the results go to ``OUTPUT_DIR/public_detections/inference`` so they never mix with the
+    network's.
+    """
+    if public_detections:
+        cfg = cfg.clone()
+        cfg.defrost()
+        cfg.OUTPUT_DIR = os.path.join(cfg.OUTPUT_DIR, PUBLIC_DETECTIONS_DIR)
+        cfg.freeze()
+        sets = [*cfg.DATASETS.TEST, *filter(None, [cfg.TRACKER.CALIBRATION.DATASET])]
+        return evaluate_datasets(cfg, PublicDetections(sets), overwrite=overwrite)
     model = Trainer.build_model(cfg)
     AtomicCheckpointer(model).load(cfg.MODEL.WEIGHTS)
     return evaluate_datasets(cfg, model, overwrite=overwrite)

@@ -214,7 +214,7 @@ class _SequenceInference:
         self._detections.append(
             (frame, boxes, detections.scores.numpy(), detections.pred_classes.numpy())
         )
-        if truth is not None:
+        if truth is not None and detections.has("pred_embeddings"):  # public det.txt has none
             matched, people = match_to_truth(boxes, truth.boxes)
             self._embeddings.append(detections.pred_embeddings.numpy()[matched])
             self._ids.append(truth.ids[people])
