@@ -1,4 +1,5 @@
-"""Tracking the public det.txt of a set instead of the network (track_net.py --public-detections)."""
+"""Real pedestrians (PETS09-S2L1 of ../shared/data): the CPU recipe trains on them, and their public
+det.txt is tracked instead of the network (track_net.py --public-detections)."""
 
 import json
 from pathlib import Path
@@ -53,3 +54,39 @@ def test_public_detections_are_tracked_and_scored_without_weights(shared_data, t
 
     without_flag = run_command([*args, *opts], root, check=False)
     assert without_flag.returncode != 0 and "MODEL.WEIGHTS is empty" in without_flag.stderr
+
+
+@pytest.mark.slow
+def test_pets09_recipe_trains_and_evaluates_on_the_real_sequence(shared_data, tmp_path):
+    """Two iterations of configs/lwf_pets09_cpu.yaml on mot15_train_half (the real 397 frames,
+    registered by convention), then its end-of-training evaluation: calibration on training
+    frames and tracking, here on a cut of the sequence to stay small."""
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "MOT15").symlink_to(shared_data / "MOT15")
+    cut_sequence(
+        shared_data / "MOT15" / "train" / "PETS09-S2L1",
+        root / "PETSMINI" / "train" / "PETS09-S2L1",
+        FRAMES,
+    )
+    out = tmp_path / "out"
+    args = ["train_net.py", "--config-file", "configs/lwf_pets09_cpu.yaml"]
+    opts = [
+        "SOLVER.MAX_ITER", "2", "SOLVER.IMS_PER_BATCH", "2", "DATALOADER.NUM_WORKERS", "0",
+        "INPUT.MIN_SIZE_TRAIN", "(180,)", "INPUT.MAX_SIZE_TRAIN", "240",
+        "INPUT.MIN_SIZE_TEST", "180", "INPUT.MAX_SIZE_TEST", "240",
+        "DATASETS.TEST", "('petsmini_val_half',)",
+        "TRACKER.CALIBRATION.DATASET", "petsmini_train_half", "OUTPUT_DIR", out,
+    ]  # fmt: skip
+    run_command([*args, *opts], root)
+
+    assert (out / "model_final.pth").is_file()
+    log = [json.loads(line) for line in (out / "metrics.json").read_text().splitlines()]
+    assert max(r["iteration"] for r in log if "weight/reid" in r) == 1  # MAX_ITER 2: 0, 1
+    calibration = json.loads((out / "inference" / "calibration.json").read_text())
+    assert calibration["settings"]["dataset"] == "petsmini_train_half"
+    overall = json.loads((out / "inference" / "mot_metrics.json").read_text())["OVERALL"]
+    assert {"MOTA", "IDF1", "HOTA", "AP", "TPR@FAR=0.1"} <= set(overall)
+    tracks = out / "inference" / "tracks" / "PETS09-S2L1.txt"
+    frames = {int(line.split(",")[0]) for line in tracks.read_text().splitlines()}
+    assert frames <= set(range(FRAMES // 2 + 1, FRAMES + 1))  # the val half's own frame numbers
