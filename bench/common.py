@@ -8,7 +8,9 @@ import torch
 
 from detectron2.structures import Boxes, Instances
 
+from lwf_track.data.mot_format import write_mot_results
 from lwf_track.engine import build_config
+from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
 
 
 def load_cfg(config_file: str, opts=()) -> "CfgNode":  # noqa: F821
@@ -56,3 +58,25 @@ def paired_times(functions: Dict[str, Callable[[], None]], rounds: int, warmup: 
             if round_index >= warmup:
                 times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def tracker_vs_retinanet_seconds(
+    cfg, tracker_model, plain_model, frames: list, tracks_path, rounds: int, warmup: int
+) -> Dict[str, float]:
+    """Median seconds of the whole tracker (model, association, writing the results) and of
+    plain RetinaNet inference over the same ``frames`` (model inputs), paired in one run."""
+
+    def run_plain():
+        for inputs in frames:
+            plain_model([inputs])
+
+    def run_tracker():
+        tracker = OnlineTracker(cfg, frame_rate=30)
+        rows = []
+        for frame, inputs in enumerate(frames, start=1):
+            detections = tracker_model([inputs])[0]["instances"]
+            rows.extend(tracks_to_mot_rows(frame, tracker.update(detections), 0.0))
+        write_mot_results(str(tracks_path), rows)
+
+    with torch.no_grad():
+        return paired_times({"RetinaNet": run_plain, "tracker": run_tracker}, rounds, warmup)

@@ -43,11 +43,9 @@ from detectron2.utils.analysis import FlopCountAnalysis
 
 import lwf_track  # noqa: F401  (registers the model)
 from lwf_track.data.synthetic import generate_benchmark
-from lwf_track.data.mot_format import write_mot_results
-from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
 from lwf_track.utils.io import atomic_write_json
 
-from .common import load_cfg, paired_times
+from .common import load_cfg, tracker_vs_retinanet_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/lwf_mot16.yaml"
@@ -203,22 +201,15 @@ def build_pair(cfg, weights: str) -> dict:
 def frames_per_second(cfg, models: dict, frames: list, work: Path) -> dict:
     """The whole tracker (model, association, writing results) and plain RetinaNet inference,
     paired in one run after one warm-up round."""
-    tracker_model, plain_model = models["LWFTracker"], models["RetinaNet"]
-
-    def run_plain():
-        for inputs in frames:
-            plain_model([inputs])
-
-    def run_tracker():
-        tracker = OnlineTracker(cfg, frame_rate=30)
-        rows = []
-        for frame, inputs in enumerate(frames, start=1):
-            detections = tracker_model([inputs])[0]["instances"]
-            rows.extend(tracks_to_mot_rows(frame, tracker.update(detections), 0.0))
-        write_mot_results(str(work / "fps_tracks.txt"), rows)
-
-    with torch.no_grad():
-        seconds = paired_times({"RetinaNet": run_plain, "tracker": run_tracker}, 1, warmup=1)
+    seconds = tracker_vs_retinanet_seconds(
+        cfg,
+        models["LWFTracker"],
+        models["RetinaNet"],
+        frames,
+        work / "fps_tracks.txt",
+        rounds=1,
+        warmup=1,
+    )
     fps = {name: len(frames) / value for name, value in seconds.items()}
     return {
         "frames": len(frames),

@@ -25,10 +25,8 @@ from detectron2.modeling import build_model
 
 import lwf_track  # noqa: F401
 from lwf_track.data.synthetic import generate_benchmark
-from lwf_track.data.mot_format import write_mot_results
-from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
 
-from bench.common import load_cfg, paired_times
+from bench.common import load_cfg, tracker_vs_retinanet_seconds
 
 
 def main():
@@ -63,22 +61,15 @@ def main():
         models[name] = build_model(model_cfg).eval()
         if trained:
             DetectionCheckpointer(models[name]).load(args.weights)
-    tracker_model, plain_model = models["tracker"], models["RetinaNet"]
-
-    def run_plain():
-        for inputs in frames:
-            plain_model([inputs])
-
-    def run_tracker():
-        tracker = OnlineTracker(cfg, frame_rate=30)
-        rows = []
-        for frame, inputs in enumerate(frames, start=1):
-            detections = tracker_model([inputs])[0]["instances"]
-            rows.extend(tracks_to_mot_rows(frame, tracker.update(detections), 0.0))
-        write_mot_results(str(tmp / "tracks.txt"), rows)
-
-    with torch.no_grad():
-        median = paired_times({"RetinaNet": run_plain, "tracker": run_tracker}, args.rounds, 1)
+    median = tracker_vs_retinanet_seconds(
+        cfg,
+        models["tracker"],
+        models["RetinaNet"],
+        frames,
+        tmp / "tracks.txt",
+        rounds=args.rounds,
+        warmup=1,
+    )
     fps = {name: args.frames / seconds for name, seconds in median.items()}
     print(f"{args.config}: {args.frames} frames {args.width}x{args.height}, {args.rounds} rounds")
     if trained:

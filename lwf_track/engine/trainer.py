@@ -2,7 +2,6 @@
 atomic checkpoints, MOT evaluation and the weighting-curve plot."""
 
 import logging
-import os
 import weakref
 
 import torch
