@@ -24,6 +24,12 @@ from lwf_track.evaluation.report import MOT_METRICS_FILE
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/lwf_synthetic_cpu.yaml"
+CALIBRATION = [
+    "TRACKER.CALIBRATION.DATASET",
+    "mot_synth_train",
+    "TRACKER.CALIBRATION.MAX_FRAMES",
+    150,
+]
 
 
 def run(step: str, command, env) -> float:
@@ -46,6 +52,16 @@ def generate(split: str, args, seed: int, num_seqs: int) -> float:
     return time.perf_counter() - start
 
 
+def calibrated_thresholds(output: Path) -> list:
+    """The thresholds the evaluation chose (``inference/calibration.json``), as overrides for the
+    rendered video, which tracks without calibrating."""
+    chosen = json.loads((output / "inference" / "calibration.json").read_text())["chosen"]
+    overrides = []
+    for key in ("HIGH_SCORE_THRESH", "BIRTH_THRESH"):
+        overrides += [f"TRACKER.{key}", chosen[key]]
+    return overrides
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="output/demo", help="folder for every result")
@@ -66,7 +82,8 @@ def main():
         "generate": generate("train", args, DEMO_SPLITS["train"][1], args.train_seqs)
         + generate("val", args, DEMO_SPLITS["val"][1], args.val_seqs)
     }
-    overrides = ["OUTPUT_DIR", output, *args.opts]
+    # the tracker's score threshold is chosen on training frames (never on the val gt)
+    overrides = [*CALIBRATION, "OUTPUT_DIR", output, *args.opts]
     times["train"] = run(
         "train", [sys.executable, "train_net.py", "--config-file", CONFIG, *overrides], env
     )
@@ -90,6 +107,7 @@ def main():
             "MODEL.WEIGHTS",
             weights,
             *overrides,
+            *calibrated_thresholds(output),
         ],
         env,
     )
