@@ -85,8 +85,7 @@ def test_hwf_grid_is_the_papers_table_i_with_its_numbers():
     assert [s.label for s in widths] == [f"LWF C={c} N=1" for c in LWF_WIDTHS]
     assert dict(widths[0].paper)["params"] == "0.04k"
     assert [dict(s.paper)["MOTA"] for s in grid_settings("lwf_n")] == [76.2, 76.0, 74.8]
-    with pytest.raises(ValueError, match="best HWF"):
-        grid_settings("weighting")
+    assert not any(s.label.startswith("best") for s in grid_settings("weighting"))  # not known
     with pytest.raises(KeyError, match="hwf"):
         grid_settings("nope")
 
@@ -236,3 +235,20 @@ def test_best_setting_and_mean_std():
     assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(2**0.5))
     assert mean_std([5.0]) == (5.0, 0.0)
     assert markdown_summary([]).count("\n") == 2  # header and rule only
+
+
+def test_only_trains_the_named_settings_and_compares_them_without_hwf_runs(tmp_path):
+    folders = ["--out", str(tmp_path / "out"), "--results", str(tmp_path / "results")]
+    only = ["--only", "Fixed (1, 1, 1)", "LWF (C=32, N=1)", "--baseline", "Fixed (1, 1, 1)"]
+    fake = FakeCommands()
+    args = ["--grids", "weighting", "--seeds", "3", *only, *folders]
+    main([*args, "--data-root", str(tmp_path / "data")], execute=fake)
+    trained = {c[c.index("OUTPUT_DIR") + 1].rsplit("/", 1)[-1] for c in fake.calls}
+    assert len(trained) == 6  # 2 settings x 3 seeds, nothing of the hwf grid
+    table = (tmp_path / "results" / "synthetic" / "weighting.md").read_text()
+    assert "Baseline: **Fixed (1, 1, 1)**" in table and "| best HWF" not in table
+    comparison = csv.DictReader(
+        io.StringIO((tmp_path / "results" / "synthetic" / "weighting_vs_baseline.csv").read_text())
+    )
+    verdict = {(r["setting"], r["metric"]): r["verdict"] for r in comparison}
+    assert verdict[("LWF (C=32, N=1)", "MOTA")] == "better"  # +8 on every seed

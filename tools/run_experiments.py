@@ -40,6 +40,12 @@ def parse_args(argv=None):
     parser.add_argument(
         "--baseline", help="label of the setting every other is compared with (default: best HWF)"
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="LABEL",
+        help="train only the settings with these labels (a budget); tables show every stored run",
+    )
     parser.add_argument("--config-file", help="default: the benchmark's configs/experiments file")
     parser.add_argument("--out", default="output/experiments", help="training outputs")
     parser.add_argument("--results", default=str(REPO / "tools" / "experiments" / "results"))
@@ -94,7 +100,7 @@ def main(argv=None, execute=None):
 def run_grids(args, store: ResultStore, runner) -> tuple:
     """The settings of each chosen grid, run first unless ``--report-only``, and the best HWF.
     The hwf grid comes first whenever the best HWF is needed (the weighting grid, the default
-    baseline)."""
+    baseline); with ``--only`` and no hwf results yet, the weighting grid has no best-HWF row."""
     grids = set(args.grids)
     if "weighting" in grids or args.baseline is None:
         grids.add("hwf")
@@ -102,12 +108,13 @@ def run_grids(args, store: ResultStore, runner) -> tuple:
     for grid in sorted(grids, key=GRIDS.index):
         settings = grid_settings(grid, best_hwf)
         if runner:
-            runner.run_grid(settings)
+            runner.run_grid([s for s in settings if not args.only or s.label in args.only])
         if grid == "hwf":
             runs = store.load(settings)
-            if not any(runs.values()):
+            if any(runs.values()):
+                best_hwf = best_setting(runs)
+            elif not args.only:
                 raise ValueError(f"no hwf results in {store.root} to pick the best HWF from")
-            best_hwf = best_setting(runs)
         settings_of[grid] = settings
     return settings_of, best_hwf
 
@@ -116,8 +123,7 @@ def find_baseline(label: str | None, best_hwf: Setting | None) -> Setting:
     """The setting labelled ``label`` in any grid; ``None`` means the best HWF."""
     if label is None:
         return best_hwf
-    grids = GRIDS if best_hwf else [g for g in GRIDS if g != "weighting"]
-    settings = {s.label: s for grid in grids for s in grid_settings(grid, best_hwf)}
+    settings = {s.label: s for grid in GRIDS for s in grid_settings(grid, best_hwf)}
     if label not in settings:
         raise ValueError(
             f"--baseline {label!r} is no setting's label; choose from {list(settings)}"

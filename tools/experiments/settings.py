@@ -16,7 +16,7 @@ GRID_TITLES = {
     "hwf": "Table I: fixed weights (HWF) alpha, beta, gamma",
     "lwf_c": "Table IV: LWF width C (N = 1); Params = 6C + N*C^2",
     "lwf_n": "Table V: LWF depth N (C = 32)",
-    "weighting": "Weighting methods (best HWF chosen by mean MOTA of the hwf grid)",
+    "weighting": "Weighting methods (with the best HWF by mean MOTA of the hwf grid, once it has runs)",
 }
 LWF_WIDTHS = (4, 8, 16, 32, 64, 128)  # paper Table IV
 LWF_DEPTHS = (1, 2, 3)  # paper Table V
@@ -92,7 +92,8 @@ def hwf_weights(config_dir: Path = HWF_CONFIG_DIR) -> list[tuple]:
 
 
 def grid_settings(grid: str, best_hwf: Setting | None = None) -> list[Setting]:
-    """The settings of a named grid. ``weighting`` needs the best HWF setting of ``hwf``."""
+    """The settings of a named grid; ``weighting`` includes the best HWF setting of ``hwf`` when
+    it is known."""
     if grid == "hwf":
         return [fixed(w) for w in hwf_weights()]
     if grid == "lwf_c":
@@ -100,12 +101,12 @@ def grid_settings(grid: str, best_hwf: Setting | None = None) -> list[Setting]:
     if grid == "lwf_n":
         return [lwf(num_layers=n) for n in LWF_DEPTHS]
     if grid == "weighting":
-        if best_hwf is None:
-            raise ValueError("the weighting grid needs the best HWF setting (run the hwf grid)")
-        best = Setting(f"best {best_hwf.label}", best_hwf.overrides, best_hwf.paper)
+        best = []  # unknown until the hwf grid has results
+        if best_hwf is not None:
+            best = [Setting(f"best {best_hwf.label}", best_hwf.overrides, best_hwf.paper)]
         return [
             fixed((1, 1, 1), "Fixed (1, 1, 1)"),
-            best,
+            *best,
             lwf(label="LWF (C=32, N=1)"),
             named("Uncertainty"),
             named("DWA"),
