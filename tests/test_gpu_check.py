@@ -29,7 +29,7 @@ def test_smoke_mode_trains_tracks_with_the_literal_command_and_reports_every_fig
     if not torch.cuda.is_available():
         assert "no CUDA GPU is visible: tracking on the CPU" in track_log
     assert list(output_dir.rglob("SYN-2-01.txt")), "no tracks written for the test sequence"
-    assert set(report["track"]["metrics"]) == {"MOTA", "IDF1", "HOTA"}
+    assert set(report["track"]["metrics"]) == {"MOTA", "IDF1", "HOTA", "AP", "TPR@FAR=0.1"}
 
     assert report["fps"]["frames"] == 2 and report["fps"]["ratio"] > 0
     tracker, plain = report["model"]["LWFTracker"], report["model"]["RetinaNet"]
