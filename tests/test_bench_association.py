@@ -193,6 +193,7 @@ def test_public_detections_are_det_txt_as_xyxy(tmp_path):
     np.testing.assert_array_equal(np.unique(dets.frame), np.arange(1, 31))
 
 
+@pytest.mark.slow
 def test_public_detection_mode_scores_both_trackers_on_every_frame_and_the_val_half(tmp_path):
     seq_dir = two_walkers(tmp_path / "data" / "WALK")
     venv = fake_boxmot_venv(tmp_path / "boxmot")
