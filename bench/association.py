@@ -3,11 +3,19 @@
 
     python -m bench.association [--out output/bench_association] [--num-seqs 2] [--frames 450]
     python -m bench.association --detections DETS.npz --sequence SEQ_DIR   # saved detections
+    python -m bench.association --pets09                # public detections of PETS09-S2L1
+    python -m bench.association --mot-sequence SEQ_DIR [--mot-sequence SEQ_DIR ...]
 
-Goals: ours at most half BoxMOT's time per frame (ratio <= 0.5) and our IDF1 at least its IDF1
-(difference >= 0). Both trackers get exactly the same detections of a sequence with ground truth:
-by default synthetic sequences (``lwf_track.data.synthetic``) with detections derived from their
-gt by :func:`synthesize_detections`; ByteTrack ignores the embeddings.
+Goals: ours at most half BoxMOT's time per frame (ratio <= 0.5) and our MOTA and IDF1 at least
+its own (difference >= 0). Both trackers get exactly the same detections of a sequence with ground
+truth, from one of three sources: by default synthetic sequences (``lwf_track.data.synthetic``)
+with detections derived from their gt by :func:`synthesize_detections`; a saved detections file;
+or the public detections (``det/det.txt``) of real MOTChallenge sequence folders
+(``--mot-sequence``; ``--pets09`` is MOT15's PETS09-S2L1 under ``$LWF_SHARED_DATA``, default
+``../shared/data`` beside the repository). Public detections have no embeddings, so both trackers
+then associate by motion and IoU only; ByteTrack always ignores the embeddings. Real sequences
+are scored on every frame and on their validation half (``floor(n/2)+1..n``, the half split the
+trained models are evaluated on), both cut from the same tracks.
 
 BoxMOT (PyPI ``boxmot==25.0.0``) pins pandas/opencv versions that conflict with ours, so it lives
 in its own virtualenv (``--boxmot-venv``, default ``bench/.venv-boxmot``), which this script
@@ -16,11 +24,12 @@ creates on first use (a stamp file makes it a no-op afterwards; ``--install-only
 MOTChallenge tracks and its timing.
 
 Timing covers only the per-frame association call: ``OnlineTracker.update(instances)`` for ours
-(config ``--config``, TRACKER section) and ``ByteTrack(...).update(dets, img)`` for BoxMOT
+(config ``--config``, TRACKER section; by default ``configs/lwf_pets09_cpu.yaml`` for public
+detections, else ``configs/lwf_synthetic_cpu.yaml``) and ``ByteTrack(...).update(dets, img)`` for BoxMOT
 (its constructor defaults, frame rate from seqinfo.ini). Inputs are built before the clock starts.
 After a warm-up repeat, the two alternate repeat by repeat (so machine noise hits both alike);
 ms/frame is the median over every measured frame. Both result files are scored by our evaluator
-(trackeval: MOTA, IDF1, HOTA, IDS) against the gt. Everything goes to ``--out``, the numbers
+(trackeval + motmetrics: MOTA, IDF1, HOTA, IDS, FP, FN) against the gt, on the same frames. Everything goes to ``--out``, the numbers
 to ``results.json``.
 """
 
@@ -46,6 +55,13 @@ BOXMOT_TORCH = ("torch==2.14.1", "torchvision==0.29.1")
 DEFAULT_VENV = REPO / "bench" / ".venv-boxmot"
 RUNNER = Path(__file__).resolve().parent / "boxmot_runner.py"
 REPLY_PREFIX = "@@BOXMOT "
+SYNTHETIC_CONFIG = "configs/lwf_synthetic_cpu.yaml"
+PUBLIC_DETECTIONS_CONFIG = "configs/lwf_pets09_cpu.yaml"  # the real-pedestrian recipe's tracker
+# What both trackers' tracks are scored on: every frame, and for real sequences also the
+# validation half of the half split (what the trained models are evaluated on).
+ALL_FRAMES, VAL_HALF = "all_frames", "val_half"
+SCORED = ("MOTA", "IDF1", "HOTA", "IDS", "FP", "FN")  # the printed columns
+GOAL_METRICS = ("MOTA", "IDF1")  # ours at least BoxMOT's
 # Nothing BoxMOT does for ByteTrack needs the network; make sure it never tries.
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "YOLO_OFFLINE": "1"}
 
@@ -356,6 +372,44 @@ def _sequence(seq_dir: Path, detections: DetectionSet | None) -> BenchSequence:
     )
 
 
+MOT_SEQUENCE_FILES = ("seqinfo.ini", "det/det.txt", "gt/gt.txt")
+
+
+def check_mot_sequence(seq_dir) -> Path:
+    """``seq_dir`` if it is a MOTChallenge sequence folder with public detections and gt, else a
+    FileNotFoundError naming what is missing."""
+    missing = [name for name in MOT_SEQUENCE_FILES if not (Path(seq_dir) / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{seq_dir}: not a MOTChallenge sequence folder with public detections and gt (no "
+            f"{', '.join(missing)}); give a folder SEQ with SEQ/{', SEQ/'.join(MOT_SEQUENCE_FILES)}"
+        )
+    return Path(seq_dir)
+
+
+def public_detections(seq_dir) -> DetectionSet:
+    """A sequence's public detections, ``det/det.txt``: boxes and scores, no embeddings."""
+    from lwf_track.data.mot_format import read_det
+
+    det = read_det(Path(seq_dir) / "det" / "det.txt")
+    boxes = np.concatenate([det[:, 2:4], det[:, 2:4] + det[:, 4:6]], axis=1)
+    return DetectionSet(
+        frame=det[:, 0].astype(np.int64),
+        boxes=boxes.astype(np.float32),
+        scores=det[:, 6].astype(np.float32),
+    )
+
+
+def public_detection_sequences(seq_dirs) -> list[BenchSequence]:
+    """One :class:`BenchSequence` per MOTChallenge folder, with its public detections."""
+    sequences = [_sequence(check_mot_sequence(d), public_detections(d)) for d in seq_dirs]
+    names = [sequence.name for sequence in sequences]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"sequence names must differ (their tracks share one folder): {repeated}")
+    return sequences
+
+
 # ------------------------------------------------------------------------------------ trackers
 def frame_instances(sequence: BenchSequence) -> list:
     """detectron2 ``Instances`` per frame (pred_boxes, scores, pred_embeddings), built before
@@ -475,27 +529,44 @@ def parse_option(text: str):
 
 
 def format_results(results: dict) -> str:
+    """Time per frame of both and their ratio, then the metrics of both on each scoring."""
     rows = [("ours (OnlineTracker)", "ours"), (f"BoxMOT {BOXMOT_VERSION} ByteTrack", "boxmot")]
-    header = f"{'tracker':<26} {'ms/frame':>9} {'(mean)':>8} {'MOTA':>6} {'IDF1':>6} {'HOTA':>6}"
-    lines = [f"{header} {'IDS':>5}"]
+    lines = [f"{'tracker':<26} {'ms/frame':>9} {'(mean)':>8}"]
     for label, key in rows:
-        timing, metrics = results["timing"][key], results["metrics"][key]["OVERALL"]
+        timing = results["timing"][key]
         lines.append(
-            f"{label:<26} {timing['ms_per_frame']:>9.3f} {timing['mean_ms_per_frame']:>8.3f} "
-            f"{metrics['MOTA']:>6.1f} {metrics['IDF1']:>6.1f} {metrics['HOTA']:>6.1f} "
-            f"{metrics['IDS']:>5d}"
+            f"{label:<26} {timing['ms_per_frame']:>9.3f} {timing['mean_ms_per_frame']:>8.3f}"
         )
     ratios, goals = results["ratios"], results["goals"]
     lines.append(
         f"time_ours / time_boxmot: {ratios['time_ours_over_boxmot']:.3f} (mean-based "
-        f"{ratios['mean_time_ours_over_boxmot']:.3f}; goal <= 0.5: "
-        f"{'met' if goals['time'] else 'NOT met'})"
+        f"{ratios['mean_time_ours_over_boxmot']:.3f}; goal <= 0.5: {_verdict(goals['time'])})"
     )
-    lines.append(
-        f"IDF1_ours - IDF1_boxmot: {ratios['idf1_ours_minus_boxmot']:+.2f} (goal >= 0: "
-        f"{'met' if goals['idf1'] else 'NOT met'})"
-    )
+    for scoring, score in results["scores"].items():
+        ranges = ", ".join(f"{name} {a}..{b}" for name, (a, b) in score["frame_ranges"].items())
+        lines.append("")
+        lines.append(f"{scoring} ({ranges or 'every frame'})")
+        lines.append(f"{'tracker':<26} " + " ".join(f"{column:>6}" for column in SCORED))
+        for label, key in rows:
+            overall = score["metrics"][key]["OVERALL"]
+            cells = [_cell(overall[column]) for column in SCORED]
+            lines.append(f"{label:<26} " + " ".join(f"{cell:>6}" for cell in cells))
+        lines.append(
+            "; ".join(
+                f"{metric}_ours - {metric}_boxmot: {score['ours_minus_boxmot'][metric]:+.2f} "
+                f"(goal >= 0: {_verdict(goals[metric][scoring])})"
+                for metric in GOAL_METRICS
+            )
+        )
     return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    return "-" if value is None else f"{value:d}" if isinstance(value, int) else f"{value:.1f}"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 # ---------------------------------------------------------------------------------------- main
@@ -529,9 +600,15 @@ def time_both(args, cfg, sequences: list, boxmot: "BoxMOTRunner"):
 
 
 def parse_args(argv=None):
+    from tools.experiments.benchmarks import PETS09, shared_data_dir
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="output/bench_association")
-    parser.add_argument("--config", default="configs/lwf_synthetic_cpu.yaml")
+    parser.add_argument(
+        "--config",
+        help=f"our tracker's config (TRACKER section); default {PUBLIC_DETECTIONS_CONFIG} with "
+        f"public detections, else {SYNTHETIC_CONFIG}",
+    )
     parser.add_argument("--num-seqs", type=int, default=2)
     parser.add_argument("--frames", type=int, default=450, help="frames per synthetic sequence")
     parser.add_argument("--seed", type=int, default=7)
@@ -540,8 +617,22 @@ def parse_args(argv=None):
     parser.add_argument("--difficulty", default="medium")
     parser.add_argument("--repeats", type=int, default=5, help="measured repeats of each tracker")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured repeats first")
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--detections", help="saved detections (.npz, see load_detections) instead of synthetic"
+    )
+    source.add_argument(
+        "--mot-sequence",
+        action="append",
+        metavar="SEQ_DIR",
+        help="a MOTChallenge sequence folder with det/det.txt and gt/gt.txt: track its public "
+        "detections instead of synthetic ones (repeatable)",
+    )
+    source.add_argument(
+        "--pets09",
+        action="store_true",
+        help=f"--mot-sequence $LWF_SHARED_DATA/{PETS09} (default ../shared/data beside the "
+        "repository)",
     )
     parser.add_argument("--sequence", help="with --detections: the MOT sequence folder (gt)")
     parser.add_argument("--boxmot-venv", default=str(DEFAULT_VENV))
@@ -560,21 +651,63 @@ def parse_args(argv=None):
         parser.error("--detections and --sequence go together")
     if args.repeats < 1 or args.warmup < 0:
         parser.error("need --repeats >= 1 and --warmup >= 0")
+    if args.pets09:
+        args.mot_sequence = [shared_data_dir() / PETS09]
+        if not args.mot_sequence[0].is_dir():
+            parser.error(
+                f"--pets09: PETS09-S2L1 not found at {args.mot_sequence[0]}: set LWF_SHARED_DATA "
+                f"to the folder that holds {PETS09}"
+            )
+    try:
+        for seq_dir in args.mot_sequence or ():
+            check_mot_sequence(seq_dir)
+    except FileNotFoundError as error:
+        parser.error(str(error))
+    if args.config is None:
+        args.config = PUBLIC_DETECTIONS_CONFIG if args.mot_sequence else SYNTHETIC_CONFIG
     return args
 
 
-def load_sequences(args, out: Path, model: DetectorModel) -> tuple[list[BenchSequence], str]:
-    """The sequences both trackers get and a note of where their detections come from: a saved
-    detections file (``--detections``) or synthetic sequences with gt-derived detections."""
+@dataclass
+class DetectionSource:
+    """The sequences both trackers get, a note of where their detections come from, and what
+    their tracks are scored on: ``scorings`` maps a name to the ``frame_ranges`` of
+    :func:`lwf_track.evaluation.evaluate_sequences` ({} = every frame)."""
+
+    sequences: list[BenchSequence]
+    note: str
+    scorings: dict[str, dict]
+    detector_model: DetectorModel | None = None  # what synthesized the detections, if anything
+
+
+def half_split_scorings(sequences: list[BenchSequence]) -> dict[str, dict]:
+    """Every frame, and the validation half of each sequence (as ``<name>_val_half`` is)."""
+    from lwf_track.data.mot import frame_range
+
+    val_half = {s.name: frame_range(s.num_frames, "second_half") for s in sequences}
+    return {ALL_FRAMES: {}, VAL_HALF: val_half}
+
+
+def load_sequences(args, out: Path, model: DetectorModel) -> DetectionSource:
+    """The detection source the arguments ask for: a saved detections file (``--detections``),
+    the public detections of MOTChallenge folders (``--mot-sequence``, ``--pets09``), or
+    synthetic sequences with gt-derived detections."""
     if args.detections:
-        sequence = _sequence(Path(args.sequence), load_detections(args.detections))
-        return [sequence], f"saved detections {args.detections}"
+        sequences = [_sequence(Path(args.sequence), load_detections(args.detections))]
+        note = f"saved detections {args.detections}"
+        return DetectionSource(sequences, note, half_split_scorings(sequences))
+    if args.mot_sequence:
+        sequences = public_detection_sequences(args.mot_sequence)
+        note = "public detections (det/det.txt) of " + ", ".join(map(str, args.mot_sequence))
+        return DetectionSource(sequences, note, half_split_scorings(sequences))
     print(
         f"generating {args.num_seqs} synthetic {args.difficulty} sequence(s) of {args.frames} "
         f"frames at {args.width}x{args.height} (seed {args.seed})",
         flush=True,
     )
-    return synthetic_sequences(args, out, model), "synthesize_detections (gt-derived)"
+    sequences = synthetic_sequences(args, out, model)
+    note = "synthesize_detections (gt-derived)"
+    return DetectionSource(sequences, note, {ALL_FRAMES: {}}, model)
 
 
 def write_boxmot_job(args, out: Path, sequences: list, tracks_dir: dict, min_box_area: float):
@@ -622,32 +755,41 @@ def track_both(args, cfg, sequences: list, python: Path, job_path: Path, ours_di
     return ours_times, ours_deterministic
 
 
-def compare(sequences: list, tracks_dir: dict, ours_times: dict, boxmot_times: dict) -> dict:
-    """Timing and metrics (our evaluator on both result folders) of the two trackers, their
-    ratios, and whether the goals are met."""
+def compare(
+    sequences: list, tracks_dir: dict, ours_times: dict, boxmot_times: dict, scorings: dict
+) -> dict:
+    """Timing and metrics (our evaluator on both result folders, on the same frames, once per
+    scoring) of the two trackers, their ratio and differences, and whether the goals are met."""
     from lwf_track.evaluation import evaluate_sequences
 
     seq_dirs = {s.name: s.seq_dir for s in sequences}
-    metrics = {key: evaluate_sequences(seq_dirs, folder) for key, folder in tracks_dir.items()}
     timing = {"ours": timing_summary(ours_times), "boxmot": timing_summary(boxmot_times)}
-    ours_m, boxmot_m = metrics["ours"]["OVERALL"], metrics["boxmot"]["OVERALL"]
     ratios = {
         "time_ours_over_boxmot": timing["ours"]["ms_per_frame"] / timing["boxmot"]["ms_per_frame"],
         "mean_time_ours_over_boxmot": timing["ours"]["mean_ms_per_frame"]
         / timing["boxmot"]["mean_ms_per_frame"],
-        "idf1_ours_minus_boxmot": ours_m["IDF1"] - boxmot_m["IDF1"],
     }
-    return {
-        "timing": timing,
-        "metrics": {
-            key: {k: v for k, v in m.items() if k != "not_evaluated"} for key, m in metrics.items()
-        },
-        "ratios": ratios,
-        "goals": {
-            "time": ratios["time_ours_over_boxmot"] <= 0.5,
-            "idf1": ratios["idf1_ours_minus_boxmot"] >= 0.0,
-        },
-    }
+    goals = {"time": ratios["time_ours_over_boxmot"] <= 0.5}
+    goals.update({metric: {} for metric in GOAL_METRICS})
+    scores = {}
+    for scoring, frame_ranges in scorings.items():
+        metrics = {
+            key: evaluate_sequences(seq_dirs, folder, frame_ranges)
+            for key, folder in tracks_dir.items()
+        }
+        ours, boxmot = metrics["ours"]["OVERALL"], metrics["boxmot"]["OVERALL"]
+        difference = {metric: ours[metric] - boxmot[metric] for metric in GOAL_METRICS}
+        for metric in GOAL_METRICS:
+            goals[metric][scoring] = difference[metric] >= 0.0
+        scores[scoring] = {
+            "frame_ranges": frame_ranges,
+            "metrics": {
+                key: {k: v for k, v in m.items() if k != "not_evaluated"}
+                for key, m in metrics.items()
+            },
+            "ours_minus_boxmot": difference,
+        }
+    return {"timing": timing, "ratios": ratios, "scores": scores, "goals": goals}
 
 
 def main(argv=None) -> dict:
@@ -659,12 +801,14 @@ def main(argv=None) -> dict:
         return {}
 
     from bench.common import load_cfg
+    from lwf_track.utils.io import atomic_write_json
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = load_cfg(args.config)
     model = DetectorModel(embed_dim=cfg.MODEL.REID.EMBED_DIM)
-    sequences, source = load_sequences(args, out, model)
+    source = load_sequences(args, out, model)
+    sequences = source.sequences
     tracks_dir = {key: out / "tracks" / key for key in ("ours", "boxmot")}
     min_box_area = float(cfg.TRACKER.MIN_BOX_AREA)
     job_path, timing_path = write_boxmot_job(args, out, sequences, tracks_dir, min_box_area)
@@ -674,17 +818,19 @@ def main(argv=None) -> dict:
     boxmot_timing = json.loads(timing_path.read_text())
     results = {
         "command": " ".join(["python -m bench.association", *(argv or sys.argv[1:])]),
-        "detections": source,
-        "detector_model": dataclasses.asdict(model) if not args.detections else None,
+        "detections": source.note,
+        "detector_model": (
+            dataclasses.asdict(source.detector_model) if source.detector_model else None
+        ),
         "sequences": {s.name: {"frames": s.num_frames, **s.summary} for s in sequences},
         "ours": {"config": args.config, "tracker": dict(cfg.TRACKER)},
         "boxmot": {k: v for k, v in boxmot_timing.items() if k != "times"},
         "deterministic": {"ours": ours_deterministic, "boxmot": boxmot_timing["deterministic"]},
-        **compare(sequences, tracks_dir, ours_times, boxmot_timing["times"]),
+        **compare(sequences, tracks_dir, ours_times, boxmot_timing["times"], source.scorings),
         "install_s": install_s,
         "wall_s": time.perf_counter() - wall_start,
     }
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    atomic_write_json(out / "results.json", results)
     print(format_results(results))
     print(f"results: {out / 'results.json'} (wall {results['wall_s']:.0f} s)")
     return results

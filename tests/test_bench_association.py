@@ -1,5 +1,8 @@
-"""The pure parts of bench.association and bench.boxmot_runner (no BoxMOT needed): detection
-synthesis, the detections file, and writing BoxMOT output as MOT results."""
+"""bench.association and bench.boxmot_runner without BoxMOT: detection synthesis, the detections
+file, writing BoxMOT output as MOT results, and the public-detection mode end to end with a fake
+BoxMOT."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,3 +125,129 @@ def test_timing_summary_uses_median_per_frame():
     assert summary["ms_per_frame"] == pytest.approx(1.5)
     assert summary["repeats"] == 2 and summary["frames_per_repeat"] == 4
     assert summary["repeat_mean_ms"][0] == pytest.approx(13.0 / 4)
+
+
+# ------------------------------------------------------------------- public detections (real mode)
+FAKE_BOXMOT = '''"""A stand-in for BoxMOT: every detection is a track numbered by its row in the frame."""
+import numpy as np
+
+__version__ = "fake"
+
+
+class ByteTrack:
+    def __init__(self, frame_rate=30, **options):
+        self.track_buffer = frame_rate
+
+    def update(self, dets, img):
+        tracks = np.zeros((len(dets), 8), dtype=np.float32)
+        tracks[:, :4] = dets[:, :4]
+        tracks[:, 4] = np.arange(1, len(dets) + 1)
+        tracks[:, 5] = dets[:, 4]
+        tracks[:, 7] = np.arange(len(dets))
+        return tracks
+'''
+
+
+def fake_boxmot_venv(root):
+    """A folder the bench takes for an installed BoxMOT venv: its python is ours with the fake
+    ``boxmot`` package on the path, and the install stamp is there."""
+    import stat
+    import sys
+
+    package = root / "site" / "boxmot"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(FAKE_BOXMOT)
+    python = association.venv_python(root / "venv")
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\nPYTHONPATH={root / "site"} exec {sys.executable} "$@"\n')
+    python.chmod(python.stat().st_mode | stat.S_IEXEC)
+    association.install_stamp(root / "venv").write_text("fake boxmot\n")
+    return root / "venv"
+
+
+def two_walkers(seq_dir, frames=30):
+    """A MOTChallenge folder: two people walking apart, every box detected (score 0.95), rows of
+    a frame always in the same order (so the fake ByteTrack keeps their identities)."""
+    (seq_dir / "gt").mkdir(parents=True)
+    (seq_dir / "det").mkdir()
+    (seq_dir / "seqinfo.ini").write_text(
+        "[Sequence]\nname=WALK\nimDir=img1\nframeRate=10\n"
+        f"seqLength={frames}\nimWidth=320\nimHeight=180\nimExt=.jpg\n"
+    )
+    gt, det = [], []
+    for frame in range(1, frames + 1):
+        for person, (x, y) in enumerate([(20 + 2 * frame, 30), (200 - 2 * frame, 60)], start=1):
+            gt.append(f"{frame},{person},{x},{y},20,50,1,1,1.0\n")
+            det.append(f"{frame},-1,{x},{y},20,50,0.95\n")
+    (seq_dir / "gt" / "gt.txt").write_text("".join(gt))
+    (seq_dir / "det" / "det.txt").write_text("".join(reversed(det)))  # det.txt need not be sorted
+    return seq_dir
+
+
+def test_public_detections_are_det_txt_as_xyxy(tmp_path):
+    dets = association.public_detections(two_walkers(tmp_path / "WALK"))
+    assert len(dets) == 60 and dets.embeddings is None and dets.gt_ids is None
+    first = dets.in_frame(1)
+    np.testing.assert_allclose(dets.boxes[first], [[198, 60, 218, 110], [22, 30, 42, 80]])
+    np.testing.assert_allclose(dets.scores[first], 0.95)
+    np.testing.assert_array_equal(np.unique(dets.frame), np.arange(1, 31))
+
+
+@pytest.mark.slow
+def test_public_detection_mode_scores_both_trackers_on_every_frame_and_the_val_half(tmp_path):
+    seq_dir = two_walkers(tmp_path / "data" / "WALK")
+    venv = fake_boxmot_venv(tmp_path / "boxmot")
+    out = tmp_path / "out"
+    argv = ["--mot-sequence", str(seq_dir), "--boxmot-venv", str(venv), "--out", str(out)]
+    results = association.main([*argv, "--repeats", "2", "--warmup", "0"])
+
+    assert results["ours"]["config"] == association.PUBLIC_DETECTIONS_CONFIG
+    assert results["detector_model"] is None
+    saved = association.load_detections(out / "detections" / "WALK.npz")
+    np.testing.assert_array_equal(saved.boxes, association.public_detections(seq_dir).boxes)
+    scores = results["scores"]
+    assert set(scores) == {association.ALL_FRAMES, association.VAL_HALF}
+    assert scores[association.ALL_FRAMES]["frame_ranges"] == {}
+    assert tuple(scores[association.VAL_HALF]["frame_ranges"]["WALK"]) == (16, 30)
+    for score in scores.values():
+        boxmot, ours = (score["metrics"][key]["OVERALL"] for key in ("boxmot", "ours"))
+        assert boxmot["MOTA"] == pytest.approx(100.0) and boxmot["IDF1"] == pytest.approx(100.0)
+        assert ours["IDS"] == 0 and ours["FP"] == 0 and ours["MOTA"] >= 90.0
+        assert score["ours_minus_boxmot"]["MOTA"] == pytest.approx(ours["MOTA"] - boxmot["MOTA"])
+    # the val half is its 15 frames: every gt box of them, and none of the first half
+    val_boxmot = scores[association.VAL_HALF]["metrics"]["boxmot"]["motmetrics"]["OVERALL"]
+    assert val_boxmot["FN"] == 0 and val_boxmot["MT"] == 2
+    assert results["timing"]["ours"]["frames_per_repeat"] == 30
+    assert results["timing"]["boxmot"]["repeats"] == 2
+    assert results["ratios"]["time_ours_over_boxmot"] > 0
+    assert set(results["goals"]) == {"time", "MOTA", "IDF1"}
+    assert (out / "tracks" / "boxmot" / "WALK.txt").is_file()
+    assert (out / "results.json").is_file()
+
+
+def test_public_detection_mode_says_what_a_sequence_folder_lacks(tmp_path, capsys, monkeypatch):
+    seq_dir = two_walkers(tmp_path / "WALK")
+    (seq_dir / "det" / "det.txt").unlink()
+    with pytest.raises(SystemExit):
+        association.parse_args(["--mot-sequence", str(seq_dir)])
+    assert f"{seq_dir}: not a MOTChallenge sequence folder" in capsys.readouterr().err
+    monkeypatch.setenv("LWF_SHARED_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(SystemExit):
+        association.parse_args(["--pets09"])
+    assert "set LWF_SHARED_DATA" in capsys.readouterr().err
+
+
+def test_pets09_public_detections(shared_data):
+    seq_dir = shared_data / "MOT15" / "train" / "PETS09-S2L1"
+    args = association.parse_args(["--pets09"])
+    assert [Path(p).resolve() for p in args.mot_sequence] == [seq_dir.resolve()]
+    assert args.config == association.PUBLIC_DETECTIONS_CONFIG
+    (sequence,) = association.public_detection_sequences(args.mot_sequence)
+    dets = sequence.detections
+    rows = (seq_dir / "det" / "det.txt").read_text().split()
+    assert len(dets) == len(rows) and sequence.num_frames == 795
+    assert dets.frame.min() >= 1 and dets.frame.max() <= 795
+    assert np.all(dets.boxes[:, 2:] > dets.boxes[:, :2])
+    assert np.median(dets.scores) > 0.9  # SORT's Faster R-CNN scores
+    val_half = association.half_split_scorings([sequence])[association.VAL_HALF]
+    assert val_half == {"PETS09-S2L1": (398, 795)}
