@@ -132,6 +132,7 @@ def test_focal_identity_loss_reduces_to_cross_entropy_and_handles_empty():
 def test_missing_num_identities_is_a_clear_error():
     cfg = tiny_cfg()
     cfg.MODEL.REID.NUM_IDENTITIES = 0
+    cfg.DATASETS.TRAIN = ("no_such_training_set",)  # whatever lies in the local datasets/
     with pytest.raises(ValueError, match="NUM_IDENTITIES"):
         build_model(cfg)
 
