@@ -2,6 +2,7 @@
 checkpoints move between devices, the losses survive mixed precision."""
 
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,13 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from detectron2.engine import AMPTrainer, SimpleTrainer
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
 import lwf_track
 from lwf_track.engine import AtomicCheckpointer
+from lwf_track.engine.trainer import load_loop_state
 from lwf_track.modeling.identities import num_identities_in_checkpoint
 from lwf_track.weighting import LOSS_WEIGHTING_REGISTRY
 from test_model import batch, tiny_cfg
@@ -155,3 +158,27 @@ def test_a_checkpoint_written_on_the_cpu_resumes_on_a_gpu(tmp_path):
     )
     torch.testing.assert_close(model.weight.cpu(), trained.weight)
     assert resumed_optimizer.state_dict()["state"][0]["exp_avg"].is_cuda
+
+
+def test_a_checkpoint_without_amp_resumes_with_amp_turned_on():
+    """AMPTrainer's own load_state_dict needs a grad_scaler entry that a non-AMP run never wrote;
+    the loop state then loads the optimiser and leaves the scaler fresh."""
+
+    def loop(cls):
+        model = nn.Linear(2, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # GradScaler without CUDA: disabled, with a warning
+            return cls(model, [], torch.optim.Adam(model.parameters(), lr=0.1))
+
+    plain = loop(SimpleTrainer)
+    plain.model(torch.ones(1, 2)).sum().backward()
+    plain.optimizer.step()
+    state = plain.state_dict()
+    assert "grad_scaler" not in state
+
+    amp = loop(AMPTrainer)
+    with pytest.raises(KeyError, match="grad_scaler"):
+        amp.load_state_dict(state)  # what resuming did before
+    load_loop_state(amp, state)
+    assert amp.optimizer.state_dict()["state"][0]["step"] == 1
+    load_loop_state(plain, loop(AMPTrainer).state_dict())  # and back: the scaler entry is ignored

@@ -19,6 +19,20 @@ from .hooks import WeightingCurveHook
 
 OPTIMIZERS = {"ADAM": torch.optim.Adam, "ADAMW": torch.optim.AdamW, "SGD": torch.optim.SGD}
 
+logger = logging.getLogger(__name__)
+
+
+def load_loop_state(loop: SimpleTrainer, state: dict) -> None:
+    """Restore a training loop's optimiser (and AMP gradient scaler) state. A checkpoint written
+    without AMP resumes with AMP turned on: its scaler then starts fresh instead of failing."""
+    if isinstance(loop, AMPTrainer) and "grad_scaler" not in state:
+        logger.warning(
+            "the checkpoint was trained without AMP: the AMP gradient scaler starts fresh"
+        )
+        SimpleTrainer.load_state_dict(loop, state)
+    else:
+        loop.load_state_dict(state)
+
 
 class Trainer(DefaultTrainer):
     """DefaultTrainer for LWFTracker. Differences from detectron2's:
@@ -60,7 +74,7 @@ class Trainer(DefaultTrainer):
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
         if "_trainer" in state_dict:
-            self._trainer.load_state_dict(state_dict["_trainer"])
+            load_loop_state(self._trainer, state_dict["_trainer"])
 
     @staticmethod
     def _wrap_ddp(model):
