@@ -16,9 +16,10 @@ import pytest
 from tools.experiments.benchmarks import prepare_pets09
 from tools.experiments.figures import plot_lwf_curves
 from tools.experiments.paper import TABLE_I
+from tools.experiments.readme import readme_blocks, sync_readme
 from tools.experiments.results import ResultStore
 from tools.experiments.runner import EVAL_METRICS, TRAINING_LOG, ExperimentRunner
-from tools.experiments.settings import GRIDS, LWF_WIDTHS, grid_settings, hwf_weights
+from tools.experiments.settings import GRIDS, LWF_WIDTHS, REPO, grid_settings, hwf_weights
 from tools.experiments.stats import best_setting, mean_std
 from tools.experiments.tables import markdown_summary, summary_rows, write_tables
 from tools.run_experiments import main
@@ -252,3 +253,31 @@ def test_only_trains_the_named_settings_and_compares_them_without_hwf_runs(tmp_p
     )
     verdict = {(r["setting"], r["metric"]): r["verdict"] for r in comparison}
     assert verdict[("LWF (C=32, N=1)", "MOTA")] == "better"  # +8 on every seed
+
+
+def test_readme_blocks_are_replaced_by_the_generated_tables(tmp_path):
+    runner = make_runner(tmp_path, FakeCommands(), seeds=1)
+    runner.run_grid(grid_settings("hwf"))
+    readme = tmp_path / "README.md"
+    block = "<!-- begin results/synthetic/hwf.md -->\n| typed | by hand |\n"
+    readme.write_text(f"# Results\n{block}<!-- end results/synthetic/hwf.md -->\nafter\n")
+    report = ["--report-only", "--grids", "hwf", "--results", str(tmp_path / "results")]
+    main([*report, "--readme", str(readme)])
+    table = (tmp_path / "results" / "synthetic" / "hwf.md").read_text()
+    assert readme_blocks(readme.read_text()) == {"synthetic/hwf.md": table}
+    assert readme.read_text().startswith("# Results\n") and readme.read_text().endswith("after\n")
+    assert sync_readme(readme, tmp_path / "results") == []  # in step: nothing to change
+
+    readme.write_text(readme.read_text().replace("hwf.md", "lwf_c.md"))
+    with pytest.raises(SystemExit, match="synthetic/lwf_c.md"):
+        main([*report, "--readme", str(readme)])
+
+
+def test_the_readme_shows_the_committed_generated_tables():
+    """Every experiment table of the README is its generated file, character for character
+    (refresh: python -m tools.run_experiments --benchmark B --report-only --readme README.md)."""
+    blocks = readme_blocks((REPO / "README.md").read_text())
+    assert blocks, "README.md has no generated experiment block"
+    results = REPO / "tools" / "experiments" / "results"
+    for key, body in blocks.items():
+        assert body == (results / key).read_text(), f"README block {key} is stale"

@@ -6,12 +6,14 @@ python -m tools.run_experiments --grids lwf_c lwf_n --seeds 3     # Tables IV an
 python -m tools.run_experiments --baseline "LWF C=32 N=1"         # compare against another setting
 python -m tools.run_experiments --report-only                     # tables from the result files
 python -m tools.run_experiments SOLVER.MAX_ITER 90                # overrides for every run
+python -m tools.run_experiments --report-only --readme README.md   # also refresh the README
 
 Grids: hwf (Table I), lwf_c (Table IV), lwf_n (Table V), weighting (Fixed, best HWF, LWF,
 Uncertainty, DWA, GradNorm). Runs whose result file exists are skipped, so rerunning resumes.
 Each run's result.json goes to RESULTS/<benchmark>/<run>/ (committed); the tables
 (RESULTS/<benchmark>/<grid>.md, .csv, _vs_baseline.csv) and LWF weight curves (<grid>_weights.png)
-are made from those files only. Training outputs stay in OUT/<benchmark>/runs/<run>/.
+are made from those files only, and copied into the README blocks that name them with
+--readme (tools/experiments/readme.py). Training outputs stay in OUT/<benchmark>/runs/<run>/.
 """
 
 import argparse
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from tools.experiments.benchmarks import BENCHMARKS
 from tools.experiments.figures import plot_lwf_curves
+from tools.experiments.readme import sync_readme
 from tools.experiments.results import ResultStore
 from tools.experiments.runner import ExperimentRunner
 from tools.experiments.settings import GRID_TITLES, GRIDS, REPO, Setting, grid_settings
@@ -51,6 +54,9 @@ def parse_args(argv=None):
     parser.add_argument("--results", default=str(REPO / "tools" / "experiments" / "results"))
     parser.add_argument("--data-root", default=os.environ.get("LWF_DATASETS", "datasets"))
     parser.add_argument("--report-only", action="store_true", help="tables from the result files")
+    parser.add_argument(
+        "--readme", help="copy the tables into this file's generated blocks (e.g. README.md)"
+    )
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides for every run")
     return parser.parse_args(argv)
 
@@ -95,6 +101,12 @@ def main(argv=None, execute=None):
         if plot_lwf_curves(results, results_dir / f"{grid}_weights.png"):
             print(f"weight curves: {results_dir / f'{grid}_weights.png'}")
     print(results_dir.resolve())
+    if args.readme:
+        try:
+            changed = sync_readme(Path(args.readme), Path(args.results))
+        except (OSError, ValueError) as e:
+            sys.exit(f"error: {e}")
+        print(f"{args.readme}: {len(changed)} generated block(s) updated {changed}")
 
 
 def run_grids(args, store: ResultStore, runner) -> tuple:

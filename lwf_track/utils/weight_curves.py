@@ -31,11 +31,20 @@ def read_weight_history(metrics_json: str) -> Dict[str, List[Tuple[int, float]]]
     return {key: sorted(points.items()) for key, points in history.items()}
 
 
-def draw_weight_history(ax, history: Dict[str, List[Tuple[int, float]]]) -> None:
-    """One line per weighting factor of :func:`read_weight_history` on a matplotlib axis."""
+COLORS = {"weight/cls": "tab:blue", "weight/reg": "tab:orange", "weight/reid": "tab:green"}
+
+
+def draw_weight_history(
+    ax, history: Dict[str, List[Tuple[int, float]]], labelled: bool = True, **style
+) -> None:
+    """One line per weighting factor of :func:`read_weight_history` on a matplotlib axis, in
+    one colour per factor (so several runs drawn on one axis read together); ``style`` goes to
+    ``ax.plot``."""
     for key, label in WEIGHT_KEYS.items():
         if history.get(key):
-            ax.plot(*zip(*history[key]), label=label)
+            ax.plot(
+                *zip(*history[key]), color=COLORS[key], label=label if labelled else None, **style
+            )
 
 
 def plot_weight_curves(metrics_json: str, out_png: str) -> bool:
