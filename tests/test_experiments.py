@@ -155,6 +155,8 @@ def test_every_setting_of_a_seed_gets_that_seed(tmp_path):
         assert command[command.index("OUTPUT_DIR") + 1].endswith(f"_seed{seed}")
     results = runner.store.load(grid_settings("hwf")[:2])
     assert all([r["seed"] for r in runs] == [1, 2, 3] for runs in results.values())
+    trained_seeds = [c[c.index("SEED") + 1] for c in fake.calls if "train_net.py" in c[1]]
+    assert trained_seeds == ["1", "1", "2", "2", "3", "3"]  # seed by seed: a cut run stays paired
 
 
 def test_tables_come_from_result_files_only_with_verdicts(tmp_path, monkeypatch):

@@ -57,10 +57,11 @@ class ExperimentRunner:
         return self.out_dir / "runs" / f"{setting.key}_seed{seed}"
 
     def run_grid(self, settings: Sequence[Setting]) -> None:
-        """Every setting x seed whose result is not stored yet; equal settings run once."""
+        """Every setting x seed whose result is not stored yet, seed by seed (a run cut short
+        leaves every setting with the same seeds, all paired); equal settings run once."""
         todo = {}
-        for setting in settings:
-            for seed in self.seeds:
+        for seed in self.seeds:
+            for setting in settings:
                 if self.store.has(setting, seed):
                     self._check_same_recipe(setting, seed)
                 else:
