@@ -73,7 +73,6 @@ def test_pets09_recipe_trains_and_evaluates_on_the_real_sequence(shared_data, tm
         shared_data / "MOT15" / "train" / "PETS09-S2L1",
         root / "PETSMINI" / "train" / "PETS09-S2L1",
         FRAMES,
-        images=False,  # det.txt holds every box: tracking it must not decode a frame
     )
     out = tmp_path / "out"
     args = ["train_net.py", "--config-file", "configs/lwf_pets09_cpu.yaml"]
