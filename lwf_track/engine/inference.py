@@ -56,7 +56,7 @@ def evaluate_datasets(cfg, model, overwrite: bool = True) -> OrderedDict:
     return results[cfg.DATASETS.TEST[0]] if len(results) == 1 else results
 
 
-def test_mapper(cfg, model):
+def inference_mapper(cfg, model):
     """How a test record becomes a model input: the model's own ``test_mapper`` when it has one
     (:class:`PublicDetections` reads no image), else :class:`MOTDatasetMapper`."""
     return getattr(model, "test_mapper", None) or MOTDatasetMapper(cfg, is_train=False)
@@ -73,7 +73,7 @@ def evaluate_dataset(cfg, model, dataset_name: str, overwrite: bool = True) -> O
     if not records:
         evaluator.reset()
         return evaluator.evaluate()
-    loader = build_detection_test_loader(records, mapper=test_mapper(cfg, model))
+    loader = build_detection_test_loader(records, mapper=inference_mapper(cfg, model))
     return inference_on_dataset(model, loader, evaluator)
 
 
@@ -124,7 +124,7 @@ def _calibrate(cfg, model, dataset_name: str, max_frames: int):
             "calibrate on a set with ground truth (e.g. a training split)"
         )
     records = calibration_records(DatasetCatalog.get(dataset_name), max_frames)
-    loader = build_detection_test_loader(records, mapper=test_mapper(cfg, model))
+    loader = build_detection_test_loader(records, mapper=inference_mapper(cfg, model))
     collector = DetectionCollector()
     inference_on_dataset(model, loader, collector)
     if not comm.is_main_process():
