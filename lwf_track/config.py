@@ -116,6 +116,9 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.TRACK_BUFFER = 30
     # Momentum of the track embedding EMA: e <- m * e + (1 - m) * e_new.
     cfg.TRACKER.EMBED_MOMENTUM = 0.9
+    # Box reported for a matched track: "detection" (the matched detection's box) or "kalman"
+    # (the Kalman state after the update: smoother, better when detections are loose).
+    cfg.TRACKER.OUTPUT_BOX = "detection"
     # Boxes smaller than this area (pixels^2) are not written to the results.
     cfg.TRACKER.MIN_BOX_AREA = 100.0
 

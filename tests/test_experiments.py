@@ -208,6 +208,15 @@ def test_a_metric_missing_from_older_results_shows_as_na(tmp_path):
     assert not plot_lwf_curves(results, tmp_path / "none.png")  # no stored weight history
 
 
+def test_a_single_seed_shows_its_mean_without_a_spread(tmp_path):
+    runner = make_runner(tmp_path, FakeCommands(), seeds=1)
+    settings = grid_settings("hwf")[:2]
+    runner.run_grid(settings)
+    table = markdown_summary(summary_rows(runner.store.load(settings)))
+    rows = [line for line in table.splitlines() if line.startswith("| HWF")]
+    assert len(rows) == 2 and not any("±" in row for row in rows)
+
+
 def test_pets09_needs_the_shared_data_and_says_where(tmp_path, monkeypatch, capsys):
     with pytest.raises(FileNotFoundError, match="LWF_SHARED_DATA"):
         prepare_pets09(tmp_path / "data", tmp_path / "nowhere")

@@ -340,6 +340,27 @@ def test_input_is_not_modified_and_output_is_the_detection_box():
         assert torch.equal(output.pred_boxes.tensor, before["pred_boxes"][:1])
 
 
+def test_kalman_output_box_smooths_jittery_detections():
+    """With OUTPUT_BOX "kalman" a track reports its corrected Kalman state: on noisy detections
+    of a person walking at constant speed it lies closer to the true box than the detections."""
+    cfg = tracker_cfg()
+    cfg.TRACKER.OUTPUT_BOX = "kalman"
+    kalman, plain = OnlineTracker(cfg), make_tracker()
+    noise = np.random.default_rng(0).normal(scale=3.0, size=(40, 4))
+    errors = {"detection": [], "kalman": []}
+    for t in range(1, 41):
+        truth = np.array(walker_box(t))
+        detections = frame([truth + noise[t - 1]], [0.9])
+        for name, tracker in (("detection", plain), ("kalman", kalman)):
+            output = tracker.update(detections)
+            assert ids(output) == [1]
+            if t > 10:  # after the filter has settled
+                errors[name].append(np.abs(output.pred_boxes.tensor[0].numpy() - truth).mean())
+    assert np.mean(errors["kalman"]) < 0.8 * np.mean(errors["detection"])
+    with pytest.raises(ValueError, match="output_box"):
+        OnlineTracker(**{**OnlineTracker.from_config(cfg), "output_box": "mean"})
+
+
 def person_box(person, age):
     """Person ``person`` walks diagonally from one of four corners of a grid; no two overlap."""
     x = 20.0 + 120 * (person % 4) + 3 * age

@@ -25,6 +25,9 @@ from .matching import embedding_distance, fuse_motion, iou_distance, linear_assi
 from .track import Track, TrackState, smooth_embedding
 
 
+OUTPUT_BOXES = ("detection", "kalman")  # TRACKER.OUTPUT_BOX
+
+
 @dataclass(frozen=True)
 class _Detections:
     """One frame's detections as CPU float64 arrays (a copy: the caller's tensors stay as is)."""
@@ -50,8 +53,8 @@ class OnlineTracker:
 
     ``update`` takes detectron2 ``Instances`` (``pred_boxes``, ``scores``, optional
     ``pred_embeddings``) and returns new ``Instances`` of the tracks matched in that frame:
-    ``pred_boxes`` is the matched *detection* box (not the Kalman-filtered one; the detection
-    box scores better MOTA), ``scores`` its score, ``track_ids`` int64 ids starting at 1.
+    ``pred_boxes`` is the matched detection's box or, with ``output_box="kalman"``, the
+    Kalman-filtered one, ``scores`` the detection's score, ``track_ids`` int64 ids starting at 1.
     ``TRACKER.MIN_BOX_AREA`` is not applied here: :func:`tracks_to_mot_rows` applies it when
     results are written, so the tracker itself keeps following small boxes.
     """
@@ -71,6 +74,7 @@ class OnlineTracker:
         unconfirmed_match_thresh: float,
         track_buffer: int,
         embed_momentum: float,
+        output_box: str = "detection",
         frame_rate: float = 30,
     ):
         """
@@ -85,6 +89,9 @@ class OnlineTracker:
                 in stages 2, 3 and 4.
             track_buffer: frames (at 30 fps) a lost track is kept; scaled by ``frame_rate``.
             embed_momentum: momentum of the track embedding EMA.
+            output_box: "detection" reports a matched track's detection box; "kalman" its
+                corrected Kalman state, which averages out the jitter of loose detections
+                (ByteTrack's output).
             frame_rate: frames per second of the sequence.
         """
         if not 0.0 <= low_score_thresh <= high_score_thresh:
@@ -93,6 +100,8 @@ class OnlineTracker:
             raise ValueError("embed_weight and embed_momentum must be in [0, 1]")
         if not 0.0 < gating_confidence < 1.0:
             raise ValueError(f"gating_confidence must be in (0, 1), got {gating_confidence}")
+        if output_box not in OUTPUT_BOXES:
+            raise ValueError(f"output_box must be one of {OUTPUT_BOXES}, got {output_box!r}")
         if frame_rate <= 0 or track_buffer < 0:
             raise ValueError("need frame_rate > 0 and track_buffer >= 0")
         self.high_score_thresh = high_score_thresh
@@ -104,6 +113,7 @@ class OnlineTracker:
         self.low_iou_match_thresh = low_iou_match_thresh
         self.unconfirmed_match_thresh = unconfirmed_match_thresh
         self.embed_momentum = embed_momentum
+        self.output_box = output_box
         self.max_lost_frames = int(track_buffer * frame_rate / 30.0)
         self.motion_gate = chi2_gating_threshold(gating_confidence)
         self._kalman = KalmanFilter()
@@ -126,6 +136,7 @@ class OnlineTracker:
             "unconfirmed_match_thresh": tracker.UNCONFIRMED_MATCH_THRESH,
             "track_buffer": tracker.TRACK_BUFFER,
             "embed_momentum": tracker.EMBED_MOMENTUM,
+            "output_box": tracker.OUTPUT_BOX,
             "frame_rate": frame_rate,
         }
 
@@ -189,7 +200,7 @@ class OnlineTracker:
     ) -> Tuple[List[Track], np.ndarray]:
         """Stage 2: IoU of the predicted box, for tracks whose appearance did not match (fast
         motion, occluded embedding) or cannot be compared."""
-        cost = iou_distance(_predicted_boxes(tracks), detections.boxes[indices])
+        cost = iou_distance(_kalman_boxes(tracks), detections.boxes[indices])
         return self._assign(tracks, detections, indices, cost, self.iou_match_thresh)
 
     def _match_low_scores(
@@ -198,7 +209,7 @@ class OnlineTracker:
         """Stage 3 (BYTE): low-score detections are mostly occluded people, so they only extend
         tracks already followed, by IoU. Their embeddings are not averaged into the track (an
         occluded crop mostly shows the occluder). Returns the tracked tracks still unmatched."""
-        cost = iou_distance(_predicted_boxes(tracks), detections.boxes[indices])
+        cost = iou_distance(_kalman_boxes(tracks), detections.boxes[indices])
         left, _ = self._assign(
             tracks, detections, indices, cost, self.low_iou_match_thresh, keep_embedding=False
         )
@@ -208,7 +219,7 @@ class OnlineTracker:
         self, tracks: List[Track], detections: _Detections, indices: np.ndarray
     ) -> Tuple[List[Track], np.ndarray]:
         """Stage 4: a track born last frame is confirmed by an IoU match now."""
-        cost = iou_distance(_predicted_boxes(tracks), detections.boxes[indices])
+        cost = iou_distance(_kalman_boxes(tracks), detections.boxes[indices])
         return self._assign(tracks, detections, indices, cost, self.unconfirmed_match_thresh)
 
     def _assign(
@@ -303,7 +314,10 @@ class OnlineTracker:
             (t for t in self._tracks if t.state is TrackState.TRACKED), key=lambda t: t.track_id
         )
         result = Instances(image_size)
-        boxes = np.array([t.box for t in active], dtype=np.float32).reshape(-1, 4)
+        if self.output_box == "kalman":
+            boxes = _kalman_boxes(active).astype(np.float32)
+        else:
+            boxes = np.array([t.box for t in active], dtype=np.float32).reshape(-1, 4)
         result.pred_boxes = Boxes(torch.from_numpy(boxes))
         result.scores = torch.tensor([t.score for t in active], dtype=torch.float32)
         result.track_ids = torch.tensor([t.track_id for t in active], dtype=torch.int64)
@@ -323,8 +337,9 @@ def _kalman_states(tracks: Sequence[Track]) -> Tuple[np.ndarray, np.ndarray]:
     return np.stack([t.mean for t in tracks]), np.stack([t.covariance for t in tracks])
 
 
-def _predicted_boxes(tracks: Sequence[Track]) -> np.ndarray:
-    """(N, 4) XYXY boxes of the tracks' Kalman states."""
+def _kalman_boxes(tracks: Sequence[Track]) -> np.ndarray:
+    """(N, 4) XYXY boxes of the tracks' Kalman states (predicted before this frame's matching,
+    corrected after it)."""
     if not tracks:
         return np.zeros((0, 4))
     return xyah_to_xyxy(np.stack([t.mean[:4] for t in tracks]))

@@ -72,7 +72,9 @@ def _mean_std_cell(cell, metric: str, seeds: int) -> str:
     if cell is None:
         return MISSING
     mean, std, n = cell
-    text = f"{_number(mean, metric)} ± {_number(std, metric)}"
+    text = _number(mean, metric)
+    if n > 1:  # one seed has no spread to show
+        text += f" ± {_number(std, metric)}"
     return text if n == seeds else f"{text} (n={n})"
 
 
