@@ -16,7 +16,9 @@ MOT_METRICS_FILE = "mot_metrics.json"  # in the evaluation folder, mot_metrics.c
 TASK_METRICS = (*AP_KEYS, *TPR_KEYS)  # detection (COCO AP) and Re-ID scores of the OVERALL row
 TASK_TITLE = "per task (OVERALL): detection COCO AP (pycocotools), Re-ID TPR@FAR (JDE)"
 
-TRACKEVAL_TITLE = "trackeval (reported; MOTChallenge preprocessing, distractors removed except MOT15)"
+TRACKEVAL_TITLE = (
+    "trackeval (reported; MOTChallenge preprocessing, distractors removed except MOT15)"
+)
 MOTMETRICS_TITLE = "motmetrics (cross-check; gt rows with flag 0 ignored, no distractor removal)"
 
 

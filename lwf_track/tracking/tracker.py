@@ -24,7 +24,6 @@ from .kalman_filter import KalmanFilter, chi2_gating_threshold, xyah_to_xyxy, xy
 from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment
 from .track import Track, TrackState, smooth_embedding
 
-
 OUTPUT_BOXES = ("detection", "kalman")  # TRACKER.OUTPUT_BOX
 
 
