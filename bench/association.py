@@ -25,12 +25,12 @@ MOTChallenge tracks and its timing.
 
 Timing covers only the per-frame association call: ``OnlineTracker.update(instances)`` for ours
 (config ``--config``, TRACKER section; by default ``configs/lwf_pets09_cpu.yaml`` for public
-detections, else ``configs/lwf_synthetic_cpu.yaml``) and ``ByteTrack(...).update(dets, img)`` for BoxMOT
-(its constructor defaults, frame rate from seqinfo.ini). Inputs are built before the clock starts.
-After a warm-up repeat, the two alternate repeat by repeat (so machine noise hits both alike);
-ms/frame is the median over every measured frame. Both result files are scored by our evaluator
-(trackeval + motmetrics: MOTA, IDF1, HOTA, IDS, FP, FN) against the gt, on the same frames. Everything goes to ``--out``, the numbers
-to ``results.json``.
+detections, else ``configs/lwf_synthetic_cpu.yaml``) and ``ByteTrack(...).update(dets, img)`` for
+BoxMOT (its constructor defaults, frame rate from seqinfo.ini). Inputs are built before the clock
+starts. After a warm-up repeat, the two alternate repeat by repeat (so machine noise hits both
+alike); ms/frame is the median over every measured frame. Both result files are scored by our
+evaluator (trackeval + motmetrics: MOTA, IDF1, HOTA, IDS, FP, FN) against the gt, on the same
+frames. Everything goes to ``--out``, the numbers to ``results.json``.
 """
 
 import argparse
