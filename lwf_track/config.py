@@ -36,6 +36,11 @@ def _add_model_config(cfg: CN) -> None:
     # At inference, run the Re-ID tower only around the kept detections (exact; the dense tower
     # over every FPN position costs as much as the cls tower). Needs a per-position head norm.
     cfg.MODEL.REID.SPARSE_INFERENCE = True
+    # At inference, only detections scoring >= this get an embedding (the others a NaN row). The
+    # tracker compares appearance only at >= TRACKER.HIGH_SCORE_THRESH, so a value up to that
+    # (and up to the calibration candidates) changes no track and skips their Re-ID work; Re-ID
+    # TPR@FAR is then over the matched detections above it. 0 = every detection.
+    cfg.MODEL.REID.MIN_SCORE_TEST = 0.0
     # nID: number of training identities; 0 = read from the training sets' metadata.
     cfg.MODEL.REID.NUM_IDENTITIES = 0
     # s: scale of the ID classifier logits on normalised embeddings; 0 = sqrt(2) * ln(nID - 1).

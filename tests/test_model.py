@@ -24,6 +24,7 @@ def tiny_cfg(weighting="Fixed"):
     cfg.MODEL.FPN.OUT_CHANNELS = 32
     cfg.MODEL.LOSS_WEIGHTING.NAME = weighting
     cfg.MODEL.RETINANET.SCORE_THRESH_TEST = 0.0
+    cfg.MODEL.REID.MIN_SCORE_TEST = 0.0  # every detection of the untrained model gets one
     return cfg
 
 
@@ -185,6 +186,21 @@ def test_sparse_reid_equals_the_dense_tower_at_every_anchor_kind(norm):
                 torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
 
 
+def test_sparse_reid_skips_levels_without_detections():
+    torch.manual_seed(0)
+    head = make_head("", sparse_inference=False).eval()
+    features = [torch.randn(1, 8, 7, 9), torch.randn(1, 8, 4, 5)]
+    with torch.no_grad():
+        dense = head(features)[2][1][0].reshape(3, 4, -1).permute(2, 0, 1).reshape(-1, 4)
+        chosen = torch.tensor([0, 7, 59])
+        empty = torch.zeros(0, dtype=torch.int64)
+        first, second = head.embeddings_at([f[0] for f in features], [empty, chosen])
+        none = head.embeddings_at([f[0] for f in features], [empty, empty])
+    assert first.shape == (0, 4)
+    torch.testing.assert_close(second, dense[chosen], rtol=1e-4, atol=1e-5)
+    assert [tuple(e.shape) for e in none] == [(0, 4), (0, 4)]
+
+
 def test_sparse_and_dense_inference_give_the_same_detections(model):
     model.eval()
     inputs = [{"image": torch.randint(0, 255, (3, H, W)).float(), "height": H, "width": W}]
@@ -198,6 +214,22 @@ def test_sparse_and_dense_inference_give_the_same_detections(model):
     torch.testing.assert_close(sparse.pred_boxes.tensor, dense.pred_boxes.tensor)
     torch.testing.assert_close(sparse.scores, dense.scores)
     torch.testing.assert_close(sparse.pred_embeddings, dense.pred_embeddings, rtol=1e-4, atol=1e-5)
+
+
+def test_detections_below_the_embedding_score_get_nan_rows(model):
+    model.eval()
+    inputs = [{"image": torch.randint(0, 255, (3, H, W)).float(), "height": H, "width": W}]
+    with torch.no_grad():
+        every = model(inputs)[0]["instances"]
+        cut = float(every.scores.median())
+        model.embed_min_score = cut
+        some = model(inputs)[0]["instances"]
+    model.embed_min_score = 0.0
+    kept = some.scores >= cut
+    assert 0 < int(kept.sum()) < len(some)
+    torch.testing.assert_close(some.pred_boxes.tensor, every.pred_boxes.tensor)
+    assert torch.isnan(some.pred_embeddings[~kept]).all()
+    torch.testing.assert_close(some.pred_embeddings[kept], every.pred_embeddings[kept])
 
 
 def test_sparse_reid_refuses_a_norm_over_positions():

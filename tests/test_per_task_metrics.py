@@ -158,3 +158,29 @@ def test_matching_is_one_to_one_at_iou_half():
     detections, people = match_to_truth(boxes, truth)
     # both of the first two overlap person 0; one is taken. The third has IoU 0.4 with person 1.
     assert people.tolist() == [0] and detections.tolist() == [0]
+
+
+def test_detections_without_an_embedding_give_no_reid_pair():
+    """A NaN row (no Re-ID work below MODEL.REID.MIN_SCORE_TEST) is left out of TPR@FAR, even
+    when its detection matches a gt box; the detection still counts for AP."""
+    from types import SimpleNamespace
+
+    from lwf_track.evaluation.evaluator import _SequenceInference
+
+    truth = SimpleNamespace(
+        boxes=np.array([[0, 0, 10, 20], [50, 0, 10, 20], [100, 0, 10, 20]], dtype=float),
+        ids=np.array([7, 8, 9]),
+    )
+    detections = Instances((200, 200))
+    detections.pred_boxes = Boxes(
+        torch.tensor([[0, 0, 10, 20], [50, 0, 60, 20], [100, 0, 110, 20]])
+    )
+    detections.scores = torch.tensor([0.9, 0.2, 0.8])
+    detections.pred_classes = torch.zeros(3, dtype=torch.int64)
+    detections.pred_embeddings = torch.tensor([[1.0, 0.0], [float("nan")] * 2, [0.0, 1.0]])
+    inference = _SequenceInference()
+    inference.add(1, detections, truth)
+    arrays = inference.arrays()
+    assert arrays["reid_ids"].tolist() == [7, 9]
+    np.testing.assert_array_equal(arrays["reid_embeddings"], [[1.0, 0.0], [0.0, 1.0]])
+    assert len(arrays["scores"]) == 3

@@ -254,6 +254,37 @@ def test_without_embeddings_lost_tracks_are_recovered_by_iou():
     assert ids(tracker.update(frame([walker_box(12)], [0.9]))) == [1]
 
 
+def test_detections_without_an_embedding_are_tracked_by_iou_only():
+    """NaN rows (the model skips Re-ID below MODEL.REID.MIN_SCORE_TEST): a low-band detection's
+    missing embedding changes nothing; a high one is matched by IoU and leaves the track's
+    appearance as it was, and a track born from one has none until it is matched with one."""
+    person, other = appearance(1), appearance(2)
+    nan = np.full(EMBED_DIM, np.nan)
+    outputs = {}
+    for low_embedding in ("given", "missing"):
+        tracker = make_tracker()
+        outputs[low_embedding] = []
+        for t in range(1, 12):
+            boxes = [walker_box(t), walker_box(t, x0=400.0)]
+            low = appearance(3) if low_embedding == "given" else nan
+            scores, embeddings = (
+                ([0.9, 0.3], [person, low]) if t % 3 else ([0.3, 0.9], [low, other])
+            )
+            out = tracker.update(frame(boxes, scores, embeddings))
+            outputs[low_embedding].append((ids(out), out.pred_boxes.tensor.tolist()))
+    assert outputs["given"] == outputs["missing"]
+
+    tracker = make_tracker()
+    for t in range(1, 6):
+        tracker.update(frame([walker_box(t)], [0.9], [person]))
+    kept = tracker.tracks[0].embedding.copy()
+    assert ids(tracker.update(frame([walker_box(6)], [0.9], [nan]))) == [1]
+    np.testing.assert_array_equal(tracker.tracks[0].embedding, kept)
+    tracker.update(frame([walker_box(7), walker_box(7, x0=400.0)], [0.9, 0.9], [person, nan]))
+    newborn = [t for t in tracker.tracks if not t.is_confirmed]
+    assert len(newborn) == 1 and newborn[0].embedding is None
+
+
 def test_byte_keeps_a_track_through_a_low_score_frame():
     tracker = make_tracker()
     person = appearance(3)

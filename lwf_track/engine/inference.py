@@ -50,6 +50,13 @@ def evaluate_datasets(cfg, model, overwrite: bool = True) -> OrderedDict:
     results alone for one set (as detectron2's ``DefaultTrainer.test``).
     """
     cfg = calibrated_config(cfg, model, overwrite=overwrite)
+    embed_min, high = cfg.MODEL.REID.MIN_SCORE_TEST, cfg.TRACKER.HIGH_SCORE_THRESH
+    if embed_min > high:
+        logger.warning(
+            f"MODEL.REID.MIN_SCORE_TEST {embed_min} > TRACKER.HIGH_SCORE_THRESH {high}: detections "
+            "in between have no embedding and are associated by IoU only; lower "
+            "MODEL.REID.MIN_SCORE_TEST to compare their appearance"
+        )
     results = OrderedDict()
     for name in cfg.DATASETS.TEST:
         results[name] = evaluate_dataset(cfg, model, name, overwrite)

@@ -216,8 +216,10 @@ class _SequenceInference:
         )
         if truth is not None and detections.has("pred_embeddings"):  # public det.txt has none
             matched, people = match_to_truth(boxes, truth.boxes)
-            self._embeddings.append(detections.pred_embeddings.numpy()[matched])
-            self._ids.append(truth.ids[people])
+            embeddings = detections.pred_embeddings.numpy()[matched]
+            computed = ~np.isnan(embeddings[:, 0])  # none below MODEL.REID.MIN_SCORE_TEST
+            self._embeddings.append(embeddings[computed])
+            self._ids.append(truth.ids[people][computed])
 
     def arrays(self) -> dict:
         detections = self._detections

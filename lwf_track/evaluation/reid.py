@@ -6,7 +6,8 @@ What is measured, exactly:
 * **which embeddings**: per evaluated frame, the model's detections are matched one-to-one to the
   pedestrian gt boxes (:mod:`~lwf_track.evaluation.ground_truth`) by Hungarian assignment on IoU
   (scipy), a pair counting only at IoU >= 0.5; each matched detection's ``pred_embeddings`` row is
-  kept with the identity of its gt box. Unmatched detections and missed people give nothing.
+  kept with the identity of its gt box. Unmatched detections, missed people and detections without
+  an embedding (NaN rows, below ``MODEL.REID.MIN_SCORE_TEST``) give nothing.
 * **which pairs**: within a sequence, every unordered pair of its kept embeddings (i < j); a pair
   of the same identity is positive, of different identities negative. Pairs never cross sequences
   (identities are per sequence). A sequence with more than ``max_per_sequence`` embeddings keeps

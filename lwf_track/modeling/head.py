@@ -118,14 +118,18 @@ class LWFTrackerHead(RetinaNetHead):
             anchor_indices: per level, (K_l,) indices into the level's (H x W x A) anchors, in the
                 order of ``DenseDetector._transpose_dense_predictions``.
         """
+        counts = [len(indices) for indices in anchor_indices]
+        if sum(counts) == 0:
+            return [features[0].new_zeros((0, self.embed_dim)) for _ in counts]
         radius = 1 + sum(isinstance(m, nn.Conv2d) for m in self.reid_subnet)
         patches, masks, anchors = [], [], []
         for feature, indices in zip(features, anchor_indices):
+            if len(indices) == 0:
+                continue
             patch, mask = self._patches(feature, indices, radius)
             patches.append(patch)
             masks.append(mask)
             anchors.append(indices % self.num_anchors)
-        counts = [len(indices) for indices in anchor_indices]
         x, mask = torch.cat(patches), torch.cat(masks)
         for layer in [*self.reid_subnet, self.reid_embed]:
             if isinstance(layer, nn.Conv2d):
@@ -140,8 +144,10 @@ class LWFTrackerHead(RetinaNetHead):
         return list(embeddings.split(counts))
 
     def _patches(self, feature: Tensor, anchor_indices: Tensor, radius: int):
-        """(K, C, P, P) patches of ``feature`` (C, H, W) centred on the anchors' positions, zero
-        outside the map, and (K, 1, P, P) masks of the positions inside it; P = 2 radius + 1."""
+        """(K, C, P, P) patches of ``feature`` (C, H, W) centred on the anchors' positions, and
+        (K, 1, P, P) masks of the positions inside the map; P = 2 radius + 1. Positions outside
+        hold the nearest border value (gathered with clamped indices rather than padding the whole
+        map every frame): the mask zeroes them before every conv."""
         height, width = feature.shape[-2:]
         positions = torch.div(anchor_indices, self.num_anchors, rounding_mode="floor")
         offsets = torch.arange(-radius, radius + 1, device=feature.device)
@@ -150,6 +156,6 @@ class LWFTrackerHead(RetinaNetHead):
         inside_rows = (rows >= 0) & (rows < height)
         inside_cols = (cols >= 0) & (cols < width)
         inside = inside_rows[:, :, None] & inside_cols[:, None, :]
-        padded = F.pad(feature, (radius, radius, radius, radius))
-        patches = padded[:, rows[:, :, None] + radius, cols[:, None, :] + radius].transpose(0, 1)
+        rows, cols = rows.clamp(0, height - 1), cols.clamp(0, width - 1)
+        patches = feature[:, rows[:, :, None], cols[:, None, :]].transpose(0, 1)
         return patches, inside[:, None].to(feature.dtype)

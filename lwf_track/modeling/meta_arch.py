@@ -52,6 +52,7 @@ class LWFTracker(RetinaNet):
         reid_focal_alpha: float = -1.0,
         reid_focal_gamma: float = 2.0,
         cls_loss_norm: str = "num_pos",
+        embed_min_score: float = 0.0,
         **kwargs,
     ):
         """
@@ -62,6 +63,8 @@ class LWFTracker(RetinaNet):
             reid_focal_alpha, reid_focal_gamma: focal Re-ID loss parameters (eq. 6).
             cls_loss_norm: "num_pos" (EMA of positive anchors, Detectron2) or "num_anchors"
                 (positive + negative anchors, the paper's eq. 2).
+            embed_min_score: at inference, detections scoring below it get a NaN embedding row
+                instead of running the Re-ID tower for them (0: every detection gets one).
             kwargs: arguments of :class:`RetinaNet`; ``head`` must also return embeddings.
         """
         super().__init__(**kwargs)
@@ -75,6 +78,7 @@ class LWFTracker(RetinaNet):
         self.reid_focal_alpha = reid_focal_alpha
         self.reid_focal_gamma = reid_focal_gamma
         self.cls_loss_norm = cls_loss_norm
+        self.embed_min_score = embed_min_score
         # A buffer, not an attribute: the positive-anchor EMA must survive a resume.
         self.register_buffer("pos_anchor_ema", torch.tensor(100.0))
         # Found once: the per-iteration loss path only passes them on (GradNorm uses them).
@@ -102,6 +106,7 @@ class LWFTracker(RetinaNet):
             reid_focal_alpha=cfg.MODEL.REID.FOCAL_LOSS_ALPHA,
             reid_focal_gamma=cfg.MODEL.REID.FOCAL_LOSS_GAMMA,
             cls_loss_norm=cfg.MODEL.RETINANET.CLS_LOSS_NORM,
+            embed_min_score=cfg.MODEL.REID.MIN_SCORE_TEST,
         )
         return ret
 
@@ -246,6 +251,7 @@ class LWFTracker(RetinaNet):
 
         Embeddings are taken after NMS, for the kept detections only: from the dense maps, or, when
         the head ran without them (sparse inference), computed by the head at those anchors.
+        Detections scoring below ``embed_min_score`` get a row of NaN: no embedding.
         """
         pred_logits, pred_deltas = self._transpose_dense_predictions(
             predictions[:2], [self.num_classes, 4]
@@ -282,9 +288,11 @@ class LWFTracker(RetinaNet):
     def _embeddings_of(
         self, pred: Instances, features: List[Tensor], dense_embeddings, image: int
     ) -> Tensor:
-        """(len(pred), D) raw embeddings of the detections of image ``image``, by level."""
-        embeddings = pred.scores.new_zeros((len(pred), self.embed_dim))
-        chosen = [pred.anchor_levels == level for level in range(len(features))]
+        """(len(pred), D) raw embeddings of the detections of image ``image``, by level; NaN rows
+        for the detections scoring below ``embed_min_score``."""
+        embeddings = pred.scores.new_full((len(pred), self.embed_dim), float("nan"))
+        wanted = pred.scores >= self.embed_min_score
+        chosen = [wanted & (pred.anchor_levels == level) for level in range(len(features))]
         indices = [pred.anchor_indices[mask] for mask in chosen]
         if dense_embeddings is None:
             per_level = self.head.embeddings_at([f[image] for f in features], indices)

@@ -7,7 +7,9 @@ tracks vs remaining high detections by IoU; 5) births; 6) deaths.
 
 Without ``pred_embeddings`` (or for a track that never saw one) stage 1 cannot compare
 appearance: those tracks, lost ones included, go straight to the IoU stage 2, which makes the
-tracker ByteTrack (its first association is IoU over tracked + lost tracks).
+tracker ByteTrack (its first association is IoU over tracked + lost tracks). Likewise a detection
+whose embedding row is NaN (the model skips the Re-ID work below ``MODEL.REID.MIN_SCORE_TEST``)
+skips stage 1 and never changes a track's appearance.
 """
 
 from dataclasses import dataclass
@@ -34,6 +36,18 @@ class _Detections:
     boxes: np.ndarray  # (N, 4) XYXY, absolute pixels
     scores: np.ndarray  # (N,)
     embeddings: Optional[np.ndarray]  # (N, D); None when the detector gives no Re-ID output
+
+    def embedding_of(self, index: int) -> Optional[np.ndarray]:
+        """Detection ``index``'s embedding; None if the detector gave it none (a NaN row)."""
+        if self.embeddings is None or np.isnan(self.embeddings[index, 0]):
+            return None
+        return self.embeddings[index]
+
+    def with_embeddings(self, indices: np.ndarray) -> np.ndarray:
+        """The subset of ``indices`` whose detections have an embedding, in the same order."""
+        if self.embeddings is None:
+            return indices[:0]
+        return indices[~np.isnan(self.embeddings[indices, 0])]
 
     @classmethod
     def from_instances(cls, instances: Instances) -> "_Detections":
@@ -159,7 +173,9 @@ class OnlineTracker:
         by_appearance = [t for t in confirmed if can_compare and t.embedding is not None]
         by_iou_only = [t for t in confirmed if not (can_compare and t.embedding is not None)]
 
-        left, high = self._match_by_appearance(by_appearance, detections, high)
+        comparable = detections.with_embeddings(high)
+        left, not_taken = self._match_by_appearance(by_appearance, detections, comparable)
+        high = np.setdiff1d(high, np.setdiff1d(comparable, not_taken))  # minus those matched
         left, high = self._match_by_iou(_tracked(left) + by_iou_only, detections, high)
         unmatched_tracked = self._match_low_scores(_tracked(left), detections, low)
         unmatched_unconfirmed, high = self._match_unconfirmed(unconfirmed, detections, high)
@@ -254,9 +270,8 @@ class OnlineTracker:
             return
         boxes = detections.boxes[indices]
         means, covariances = self._kalman.multi_update(*_kalman_states(tracks), xyxy_to_xyah(boxes))
-        with_embedding = keep_embedding and detections.embeddings is not None
         for k, (track, index) in enumerate(zip(tracks, indices)):
-            embedding = detections.embeddings[index] if with_embedding else None
+            embedding = detections.embedding_of(index) if keep_embedding else None
             track.record_match(
                 means[k],
                 covariances[k],
@@ -277,11 +292,7 @@ class OnlineTracker:
         for index in indices[detections.scores[indices] >= self.birth_thresh]:
             box = detections.boxes[index].copy()
             mean, covariance = self._kalman.initiate(xyxy_to_xyah(box)[0])
-            embedding = None
-            if detections.embeddings is not None:
-                embedding = smooth_embedding(
-                    None, detections.embeddings[index], self.embed_momentum
-                )
+            embedding = smooth_embedding(None, detections.embedding_of(index), self.embed_momentum)
             track = Track(
                 mean=mean,
                 covariance=covariance,
