@@ -3,9 +3,10 @@
 RetinaNet inference with the same backbone and input size, paired in one run.
 
     python -m bench.tracking_fps [--config configs/lwf_synthetic_cpu.yaml] [--frames 30]
-        [--weights output/demo/model_final.pth]
+        [--weights output/demo/model_final.pth] [--sequence DIR]
 
-Goal: ratio >= 0.95. Frames are a synthetic sequence generated into a temporary folder. Both
+Goal: ratio >= 0.95. Frames are a synthetic sequence generated into a temporary folder, or the
+first ``--frames`` images of a MOTChallenge sequence folder (``--sequence``, e.g. real people). Both
 models load the same trained weights (default: the demo's model, when it exists), so both see
 real detections and the tracker has people to follow; plain RetinaNet ignores the Re-ID weights.
 Without weights both are randomly initialised, which yields almost no detections and flatters the
@@ -37,17 +38,23 @@ def main():
     parser.add_argument("--width", type=int, default=384)
     parser.add_argument("--height", type=int, default=216)
     parser.add_argument("--weights", default="output/demo/model_final.pth")
+    parser.add_argument("--sequence", help="a sequence folder with img1/ (default: synthetic)")
     args = parser.parse_args()
     trained = Path(args.weights).is_file()
     weights = ["MODEL.WEIGHTS", args.weights, "MODEL.REID.NUM_IDENTITIES", 0] if trained else []
     cfg = load_cfg(args.config, weights)  # nID from the checkpoint
     tmp = Path(tempfile.mkdtemp())
-    seq = generate_benchmark(
-        tmp / "seqs", 1, args.frames, seed=5, width=args.width, height=args.height
-    )[0]
+    if args.sequence:
+        seq = Path(args.sequence)
+        if not sorted(seq.glob("img1/*.jpg")):
+            raise SystemExit(f"{seq / 'img1'}: no .jpg frames (--sequence wants a sequence folder)")
+    else:
+        seq = generate_benchmark(
+            tmp / "seqs", 1, args.frames, seed=5, width=args.width, height=args.height
+        )[0]
     resize = T.ResizeShortestEdge(cfg.INPUT.MIN_SIZE_TEST, cfg.INPUT.MAX_SIZE_TEST)
     frames = []
-    for path in sorted(Path(seq, "img1").glob("*.jpg")):
+    for path in sorted(Path(seq, "img1").glob("*.jpg"))[: args.frames]:
         image = cv2.imread(str(path))
         resized = resize.get_transform(image).apply_image(image)
         tensor = torch.as_tensor(resized.transpose(2, 0, 1).astype("float32"))
@@ -70,8 +77,9 @@ def main():
         rounds=args.rounds,
         warmup=1,
     )
-    fps = {name: args.frames / seconds for name, seconds in median.items()}
-    print(f"{args.config}: {args.frames} frames {args.width}x{args.height}, {args.rounds} rounds")
+    fps = {name: len(frames) / seconds for name, seconds in median.items()}
+    size = f"{frames[0]['width']}x{frames[0]['height']}"
+    print(f"{args.config}: {len(frames)} frames {size} of {seq.name}, {args.rounds} rounds")
     if trained:
         print(f"  weights: {args.weights}")
     else:

@@ -25,6 +25,9 @@ def _add_data_config(cfg: CN) -> None:
     cfg.INPUT.BRIGHTNESS = 0.2
     # Training jitter of the MOT mapper: contrast factor drawn from [1-x, 1+x]; 0 disables it.
     cfg.INPUT.CONTRAST = 0.2
+    # Batch training images of equal size together (each keeps its random scale), so a batch is
+    # not padded to its largest image: with several MIN_SIZE_TRAIN values, less compute per step.
+    cfg.DATALOADER.GROUP_BY_IMAGE_SIZE = False
 
 
 def _add_model_config(cfg: CN) -> None:

@@ -28,7 +28,9 @@ def data_root(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(data_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("train")
-    run_command(train_command(out, opts=["SOLVER.MAX_ITER", "4"]), data_root)
+    # two training scales batched by size: the real command path of DATALOADER.GROUP_BY_IMAGE_SIZE
+    scales = ["INPUT.MIN_SIZE_TRAIN", "(80, 96)", "DATALOADER.GROUP_BY_IMAGE_SIZE", "True"]
+    run_command(train_command(out, opts=["SOLVER.MAX_ITER", "4", *scales]), data_root)
     return out
 
 

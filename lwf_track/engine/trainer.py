@@ -13,6 +13,7 @@ from detectron2.solver.build import get_default_optimizer_params, maybe_add_grad
 from detectron2.utils import comm
 from detectron2.utils.logger import setup_logger
 
+from ..data.batching import group_by_image_size
 from ..data.mapper import MOTDatasetMapper
 from .checkpoint import AtomicCheckpointer
 from .hooks import WeightingCurveHook
@@ -121,7 +122,8 @@ class Trainer(DefaultTrainer):
 
     @classmethod
     def build_train_loader(cls, cfg):
-        return build_detection_train_loader(cfg, mapper=MOTDatasetMapper(cfg, is_train=True))
+        loader = build_detection_train_loader(cfg, mapper=MOTDatasetMapper(cfg, is_train=True))
+        return group_by_image_size(loader) if cfg.DATALOADER.GROUP_BY_IMAGE_SIZE else loader
 
     @classmethod
     def build_test_loader(cls, cfg, dataset_name):
