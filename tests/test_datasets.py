@@ -236,6 +236,16 @@ def test_absent_benchmark_fails_when_used_with_a_clear_message(tmp_path, restore
         get_sequences("mot20_test")
 
 
+def test_synthetic_split_of_a_config_says_how_to_generate_it(tmp_path, restore_builtin_root):
+    names = register_all_mot(str(tmp_path))
+    assert {"mot_synth_train", "mot_synth_val"} <= set(names)
+    with pytest.raises(FileNotFoundError) as excinfo:
+        DatasetCatalog.get("mot_synth_val")
+    split_dir = tmp_path / "synthetic" / "val"
+    assert str(excinfo.value).startswith(f"dataset 'mot_synth_val': {split_dir} does not exist")
+    assert f"python -m lwf_track.data.synthetic --out {split_dir}" in str(excinfo.value)
+
+
 # --- PETS09-S2L1, the real MOT15 fixture ----------------------------------------------------------
 
 

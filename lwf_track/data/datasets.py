@@ -29,6 +29,9 @@ DEFAULT_ROOT = "datasets"
 BENCHMARKS = ("MOT15", "MOT16", "MOT17", "MOT20")
 DOWNLOAD_URL = "https://motchallenge.net/data/{}/"
 SYNTHETIC = "synthetic"  # generated splits, registered as mot_synth_<split>
+# Splits the shipped configs train or test on, registered even before they are generated so that
+# using one says how to generate it (README, Data, gives each one's parameters).
+CONFIG_SYNTHETIC_SPLITS = ("train", "val")
 # name suffix -> (split folder, frames, ground truth required)
 BENCHMARK_SPLITS = {
     "train": ("train", "all", True),
@@ -96,7 +99,8 @@ def _register(name: str, split: MOTSplit, replace: bool) -> None:
 
 def register_all_mot(root: str | None = None) -> list:
     """Register the sets of every benchmark folder under ``root`` (see :func:`benchmark_folders`)
-    and ``mot_synth_<split>`` for every folder ``root/synthetic/<split>`` that exists now.
+    and ``mot_synth_<split>`` for every folder ``root/synthetic/<split>`` that exists now and for
+    :data:`CONFIG_SYNTHETIC_SPLITS`.
 
     A benchmark folder ``NAME`` gives ``<name>_train``, ``<name>_train_half``, ``<name>_val_half``
     and ``<name>_test`` (name lower-cased). Names already registered by an earlier call are
@@ -114,11 +118,11 @@ def register_all_mot(root: str | None = None) -> list:
             _register(name, split, replace=True)
             names.append(name)
     synthetic = Path(root) / SYNTHETIC
-    if synthetic.is_dir():
-        for split_dir in sorted(p for p in synthetic.iterdir() if p.is_dir()):
-            name = f"mot_synth_{split_dir.name}"
-            register_mot_split(name, str(split_dir), replace=True)
-            names.append(name)
+    generated = {p.name for p in synthetic.iterdir() if p.is_dir()} if synthetic.is_dir() else set()
+    for split in sorted(generated | set(CONFIG_SYNTHETIC_SPLITS)):
+        name = f"mot_synth_{split}"
+        register_mot_split(name, str(synthetic / split), replace=True)
+        names.append(name)
     return names
 
 
@@ -155,6 +159,11 @@ def _check_split_dir(name: str, split: MOTSplit) -> None:
     if split_dir.is_dir():
         return
     problem = f"dataset {name!r}: {split_dir} does not exist"
+    if split_dir.parent.name == SYNTHETIC:
+        raise FileNotFoundError(
+            f"{problem}; generate it: python -m lwf_track.data.synthetic --out {split_dir} "
+            "(README, Data, gives the parameters of each split the configs use)"
+        )
     if split.benchmark is None:
         raise FileNotFoundError(f"{problem}; register it with the folder of its sequences")
     root = split_dir.parent.parent
