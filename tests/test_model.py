@@ -186,9 +186,10 @@ def test_sparse_reid_equals_the_dense_tower_at_every_anchor_kind(norm):
                 torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
 
 
-def test_sparse_reid_skips_levels_without_detections():
+@pytest.mark.parametrize("norm", ["", "BN"])
+def test_sparse_reid_skips_levels_without_detections(norm):
     torch.manual_seed(0)
-    head = make_head("", sparse_inference=False).eval()
+    head = make_head(norm, sparse_inference=False).eval()
     features = [torch.randn(1, 8, 7, 9), torch.randn(1, 8, 4, 5)]
     with torch.no_grad():
         dense = head(features)[2][1][0].reshape(3, 4, -1).permute(2, 0, 1).reshape(-1, 4)
