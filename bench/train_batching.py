@@ -4,14 +4,14 @@ grouping, on the same model and data, paired in one run (DATALOADER.GROUP_BY_IMA
 
     python -m bench.train_batching [--config configs/lwf_pets09_cpu.yaml] [--steps 6] [--rounds 4]
 
-Each round trains ``--steps`` steps on batches of each loader in turn (round 0 warms up) and the
-median seconds per step are compared, with the padded pixels per batch that explain them. Needs
+Each round trains ``--steps`` steps on batches of each loader in turn (round 0 warms up; the
+alternation of ``bench.common.paired_times``) and the median seconds per step are compared, with
+the padded pixels per batch that explain them. Needs
 the config's training sets (the PETS09 recipe: ``datasets/MOT15``).
 """
 
 import argparse
 import statistics
-import time
 
 import torch
 
@@ -21,7 +21,7 @@ from detectron2.utils.events import EventStorage
 import lwf_track  # noqa: F401
 from lwf_track.engine import Trainer
 
-from bench.common import load_cfg
+from bench.common import load_cfg, paired_times
 
 
 def padded_pixels(batch) -> int:
@@ -37,33 +37,34 @@ def main():
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    loaders, cfg = {}, None
+    batches, cfg = {}, None
     for name, grouped in (("orientation", False), ("size", True)):
         cfg = load_cfg(args.config, ["DATALOADER.GROUP_BY_IMAGE_SIZE", grouped])
-        loaders[name] = iter(Trainer.build_train_loader(cfg))
+        loader = iter(Trainer.build_train_loader(cfg))
+        # fetched before timing: only the steps are compared (round 0 warms up)
+        batches[name] = [next(loader) for _ in range((args.rounds + 1) * args.steps)]
     torch.manual_seed(0)
     model = build_model(cfg).train()
     optimizer = Trainer.build_optimizer(cfg, model)
-    seconds = {name: [] for name in loaders}
-    pixels = {name: [] for name in loaders}
+
+    def train_on(stream):
+        def steps():
+            for _ in range(args.steps):
+                loss = sum(model(next(stream)).values())
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+
+        return steps
+
+    functions = {name: train_on(iter(listed)) for name, listed in batches.items()}
     with EventStorage(0):
-        for round_ in range(args.rounds + 1):
-            for name, loader in loaders.items():
-                batches = [next(loader) for _ in range(args.steps)]
-                start = time.perf_counter()
-                for batch in batches:
-                    loss = sum(model(batch).values())
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-                if round_:
-                    seconds[name].append((time.perf_counter() - start) / args.steps)
-                    pixels[name] += map(padded_pixels, batches)
+        seconds = paired_times(functions, rounds=args.rounds, warmup=1)
     print(f"{args.config}: {args.rounds} rounds x {args.steps} steps per loader")
-    for name in loaders:
-        step, area = statistics.median(seconds[name]), statistics.mean(pixels[name])
+    for name, listed in batches.items():
+        step, area = seconds[name] / args.steps, statistics.mean(map(padded_pixels, listed))
         print(f"  grouped by {name:11s}: {step:.3f} s/step, {area:,.0f} padded pixels per batch")
-    ratio = statistics.median(seconds["size"]) / statistics.median(seconds["orientation"])
+    ratio = seconds["size"] / seconds["orientation"]
     print(f"size-grouped / orientation-grouped step time: {ratio:.3f}")
 
 

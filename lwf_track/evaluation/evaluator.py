@@ -13,7 +13,7 @@ from detectron2.evaluation import DatasetEvaluator
 from detectron2.structures import Boxes, Instances
 from detectron2.utils import comm
 
-from ..tracking import tracks_to_mot_rows
+from ..tracking import has_embedding, tracks_to_mot_rows
 from ..data.mot_format import write_mot_results
 from ..utils.io import atomic_open
 from .detection import DetectionScorer
@@ -217,7 +217,7 @@ class _SequenceInference:
         if truth is not None and detections.has("pred_embeddings"):  # public det.txt has none
             matched, people = match_to_truth(boxes, truth.boxes)
             embeddings = detections.pred_embeddings.numpy()[matched]
-            computed = ~np.isnan(embeddings[:, 0])  # none below MODEL.REID.MIN_SCORE_TEST
+            computed = has_embedding(embeddings)
             self._embeddings.append(embeddings[computed])
             self._ids.append(truth.ids[people][computed])
 

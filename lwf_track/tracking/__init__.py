@@ -1,7 +1,13 @@
 """Online multiple-object tracking: Kalman motion, Re-ID embeddings, IoU and BYTE association."""
 
 from .kalman_filter import KalmanFilter, chi2_gating_threshold
-from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment
+from .matching import (
+    embedding_distance,
+    fuse_motion,
+    has_embedding,
+    iou_distance,
+    linear_assignment,
+)
 from .track import Track, TrackState
 from .tracker import OnlineTracker, tracks_to_mot_rows
 
@@ -13,6 +19,7 @@ __all__ = [
     "chi2_gating_threshold",
     "embedding_distance",
     "fuse_motion",
+    "has_embedding",
     "iou_distance",
     "linear_assignment",
     "tracks_to_mot_rows",

@@ -24,6 +24,12 @@ def iou_distance(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     return 1.0 - iou
 
 
+def has_embedding(embeddings: np.ndarray) -> np.ndarray:
+    """(N,) bool: which rows of (N, D) ``embeddings`` hold one. The detector marks a detection it
+    computed no embedding for (below ``MODEL.REID.MIN_SCORE_TEST``) with a row of NaN."""
+    return ~np.isnan(embeddings[:, 0])
+
+
 def embedding_distance(embeddings_a: np.ndarray, embeddings_b: np.ndarray) -> np.ndarray:
     """Cosine distance ``1 - cos`` between embeddings (N, D) and (M, D) -> (N, M) in [0, 2].
 

@@ -23,7 +23,13 @@ from detectron2.structures import Boxes, Instances
 
 from ..data.mot_format import MOTRow
 from .kalman_filter import KalmanFilter, chi2_gating_threshold, xyah_to_xyxy, xyxy_to_xyah
-from .matching import embedding_distance, fuse_motion, iou_distance, linear_assignment
+from .matching import (
+    embedding_distance,
+    fuse_motion,
+    has_embedding,
+    iou_distance,
+    linear_assignment,
+)
 from .track import Track, TrackState, smooth_embedding
 
 OUTPUT_BOXES = ("detection", "kalman")  # TRACKER.OUTPUT_BOX
@@ -36,29 +42,26 @@ class _Detections:
     boxes: np.ndarray  # (N, 4) XYXY, absolute pixels
     scores: np.ndarray  # (N,)
     embeddings: Optional[np.ndarray]  # (N, D); None when the detector gives no Re-ID output
+    embedded: np.ndarray  # (N,) bool: the rows of ``embeddings`` that hold one (not NaN)
 
     def embedding_of(self, index: int) -> Optional[np.ndarray]:
-        """Detection ``index``'s embedding; None if the detector gave it none (a NaN row)."""
-        if self.embeddings is None or np.isnan(self.embeddings[index, 0]):
-            return None
-        return self.embeddings[index]
+        """Detection ``index``'s embedding; None if the detector gave it none."""
+        return self.embeddings[index] if self.embedded[index] else None
 
     def with_embeddings(self, indices: np.ndarray) -> np.ndarray:
         """The subset of ``indices`` whose detections have an embedding, in the same order."""
-        if self.embeddings is None:
-            return indices[:0]
-        return indices[~np.isnan(self.embeddings[indices, 0])]
+        return indices[self.embedded[indices]]
 
     @classmethod
     def from_instances(cls, instances: Instances) -> "_Detections":
         def to_numpy(tensor: torch.Tensor) -> np.ndarray:
             return tensor.detach().cpu().numpy().astype(np.float64)
 
-        embeddings = None
-        if instances.has("pred_embeddings"):
-            embeddings = to_numpy(instances.pred_embeddings)
         boxes = to_numpy(instances.pred_boxes.tensor).reshape(-1, 4)
-        return cls(boxes, to_numpy(instances.scores), embeddings)
+        if not instances.has("pred_embeddings"):
+            return cls(boxes, to_numpy(instances.scores), None, np.zeros(len(boxes), dtype=bool))
+        embeddings = to_numpy(instances.pred_embeddings)
+        return cls(boxes, to_numpy(instances.scores), embeddings, has_embedding(embeddings))
 
 
 class OnlineTracker:
