@@ -2,6 +2,7 @@
 lazy loading, identities across sets, the evaluator's sequence list, and the real MOT17-mini and
 PETS09-S2L1 (MOT15) fixtures."""
 
+import re
 import warnings
 from collections import Counter
 
@@ -18,7 +19,9 @@ from lwf_track.data.datasets import (
     register_all_mot,
     register_mot_split,
 )
+from conftest import REPO_ROOT
 from test_mot_parsers import write_sequence
+from tools.demo_data import DEMO_SPLITS, EXPERIMENT_SPLITS
 
 SPLITS = ("train", "train_half", "val_half", "test")
 BUILTIN = [
@@ -238,7 +241,12 @@ def test_absent_benchmark_fails_when_used_with_a_clear_message(tmp_path, restore
 
 def test_synthetic_split_of_a_config_says_how_to_generate_it(tmp_path, restore_builtin_root):
     names = register_all_mot(str(tmp_path))
-    assert {"mot_synth_train", "mot_synth_val"} <= set(names)
+    generated = {f"mot_synth_{split}" for split in {**DEMO_SPLITS, **EXPERIMENT_SPLITS}}
+    in_configs = set()
+    for config in (REPO_ROOT / "configs").rglob("*.yaml"):
+        in_configs |= set(re.findall(r"mot_synth_\w+", config.read_text()))
+    assert {"mot_synth_train", "mot_synth_val"} <= in_configs
+    assert generated | in_configs <= set(names)
     with pytest.raises(FileNotFoundError) as excinfo:
         DatasetCatalog.get("mot_synth_val")
     split_dir = tmp_path / "synthetic" / "val"

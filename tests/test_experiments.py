@@ -13,7 +13,9 @@ import shutil
 
 import pytest
 
-from tools.experiments.benchmarks import prepare_pets09
+from lwf_track.engine import build_config
+from tools.demo_data import SyntheticSplit
+from tools.experiments.benchmarks import prepare_pets09, prepare_synthetic
 from tools.experiments.figures import plot_lwf_curves
 from tools.experiments.paper import TABLE_I
 from tools.experiments.readme import readme_blocks, sync_readme
@@ -215,6 +217,18 @@ def test_a_single_seed_shows_its_mean_without_a_spread(tmp_path):
     table = markdown_summary(summary_rows(runner.store.load(settings)))
     rows = [line for line in table.splitlines() if line.startswith("| HWF")]
     assert len(rows) == 2 and not any("±" in row for row in rows)
+
+
+def test_synthetic_benchmark_prepares_the_splits_its_config_uses(tmp_path, monkeypatch):
+    """The runner generates what synthetic_short.yaml trains, calibrates and tests on, and nothing
+    else (its training set is not the demo's)."""
+    generated = []
+    monkeypatch.setattr(SyntheticSplit, "ensure", lambda split, path: generated.append(path.name))
+    prepare_synthetic(tmp_path)
+    cfg = build_config(CONFIG, [])
+    used = {*cfg.DATASETS.TRAIN, *cfg.DATASETS.TEST, cfg.TRACKER.CALIBRATION.DATASET}
+    assert {f"mot_synth_{split}" for split in generated} == used
+    assert "mot_synth_train" not in used
 
 
 def test_pets09_needs_the_shared_data_and_says_where(tmp_path, monkeypatch, capsys):

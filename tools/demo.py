@@ -1,10 +1,11 @@
 #!/usr/bin/env python
 """The main job on a CPU, end to end (what `make demo` runs):
 
-generate the synthetic benchmark (train + val) -> train LWFTracker -> track the val sequences ->
-evaluate -> render one val sequence -> print the metrics table and, on the last line, the folder
-holding everything (model_final.pth, the training log metrics.json, the weighting curves,
-inference/ with tracks/, mot_metrics.json/.csv and the COCO files, videos/ with the mp4).
+generate the synthetic benchmark (train, calib, val) -> train LWFTracker -> track the val sequences
+with the score threshold chosen on calib -> evaluate -> render one val sequence -> print the
+metrics table and, on the last line, the folder holding everything (model_final.pth, the training
+log metrics.json, the weighting curves, inference/ with tracks/, mot_metrics.json/.csv and the COCO
+files, videos/ with the mp4).
 
 Each step is the user-facing command itself (train_net.py, track_net.py), run as a subprocess.
 """
@@ -17,16 +18,15 @@ import sys
 import time
 from pathlib import Path
 
-from tools.demo_data import DEMO_FRAMES, DEMO_SPLITS
+from tools.demo_data import DEMO_SPLITS, ensure_splits
 
-from lwf_track.data.synthetic import ensure_benchmark
 from lwf_track.evaluation.report import MOT_METRICS_FILE
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/lwf_synthetic_cpu.yaml"
 CALIBRATION = [
     "TRACKER.CALIBRATION.DATASET",
-    "mot_synth_train",
+    "mot_synth_calib",
     "TRACKER.CALIBRATION.MAX_FRAMES",
     150,
 ]
@@ -41,14 +41,11 @@ def run(step: str, command, env) -> float:
     return elapsed
 
 
-def generate(split: str, args, seed: int, num_seqs: int) -> float:
-    out = Path(args.data_root) / "synthetic" / split
+def generate(data_root: str) -> float:
     start = time.perf_counter()
-    options = dict(width=args.width, height=args.height, difficulty=args.difficulty)
-    if ensure_benchmark(out, num_seqs, args.frames, seed, **options):
-        print(f"=== generated {split} data in {out} ({time.perf_counter() - start:.0f} s)")
-    else:
-        print(f"=== {split} data exists in {out} with these parameters")
+    for split, generated in ensure_splits(data_root, DEMO_SPLITS).items():
+        done = "generated" if generated else "exists, with these parameters"
+        print(f"=== {split} data {done}: {DEMO_SPLITS[split]}")
     return time.perf_counter() - start
 
 
@@ -66,23 +63,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="output/demo", help="folder for every result")
     parser.add_argument("--data-root", default=os.environ.get("LWF_DATASETS", "datasets"))
-    parser.add_argument("--difficulty", default=DEMO_FRAMES["difficulty"])
-    parser.add_argument("--train-seqs", type=int, default=DEMO_SPLITS["train"][0])
-    parser.add_argument("--val-seqs", type=int, default=DEMO_SPLITS["val"][0])
-    parser.add_argument("--frames", type=int, default=DEMO_FRAMES["frames"])
-    parser.add_argument("--width", type=int, default=DEMO_FRAMES["width"])
-    parser.add_argument("--height", type=int, default=DEMO_FRAMES["height"])
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="extra config overrides")
     args = parser.parse_args()
 
     env = dict(os.environ, LWF_DATASETS=str(Path(args.data_root).resolve()))
     output = Path(args.output)
     start = time.perf_counter()
-    times = {
-        "generate": generate("train", args, DEMO_SPLITS["train"][1], args.train_seqs)
-        + generate("val", args, DEMO_SPLITS["val"][1], args.val_seqs)
-    }
-    # the tracker's score threshold is chosen on training frames (never on the val gt)
+    times = {"generate": generate(args.data_root)}
+    # the tracker's score threshold is chosen on the calib scenes (never on the val gt)
     overrides = [*CALIBRATION, "OUTPUT_DIR", output, *args.opts]
     times["train"] = run(
         "train", [sys.executable, "train_net.py", "--config-file", CONFIG, *overrides], env

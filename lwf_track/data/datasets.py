@@ -31,7 +31,7 @@ DOWNLOAD_URL = "https://motchallenge.net/data/{}/"
 SYNTHETIC = "synthetic"  # generated splits, registered as mot_synth_<split>
 # Splits the shipped configs train or test on, registered even before they are generated so that
 # using one says how to generate it (README, Data, gives each one's parameters).
-CONFIG_SYNTHETIC_SPLITS = ("train", "val")
+CONFIG_SYNTHETIC_SPLITS = ("train", "calib", "val", "train_6seqs")
 # name suffix -> (split folder, frames, ground truth required)
 BENCHMARK_SPLITS = {
     "train": ("train", "all", True),

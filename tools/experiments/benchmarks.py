@@ -6,9 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lwf_track.data.synthetic import ensure_benchmark
-
-from tools.demo_data import DEMO_FRAMES, DEMO_SPLITS
+from tools.demo_data import EXPERIMENT_SPLITS, ensure_splits
 
 from .settings import REPO
 
@@ -23,9 +21,8 @@ class Benchmark:
 
 
 def prepare_synthetic(data_root: Path) -> None:
-    """The demo's synthetic train and val sets, generated unless already there."""
-    for split, (num_seqs, seed) in DEMO_SPLITS.items():
-        ensure_benchmark(data_root / "synthetic" / split, num_seqs, seed=seed, **DEMO_FRAMES)
+    """The experiments' synthetic train set and the demo's val set, generated unless there."""
+    ensure_splits(data_root, EXPERIMENT_SPLITS)
 
 
 def shared_data_dir() -> Path:
