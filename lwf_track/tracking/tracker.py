@@ -178,7 +178,10 @@ class OnlineTracker:
 
         comparable = detections.with_embeddings(high)
         left, not_taken = self._match_by_appearance(by_appearance, detections, comparable)
-        high = np.setdiff1d(high, np.setdiff1d(comparable, not_taken))  # minus those matched
+        matched = np.zeros(len(scores), dtype=bool)
+        matched[comparable] = True
+        matched[not_taken] = False
+        high = high[~matched[high]]
         left, high = self._match_by_iou(_tracked(left) + by_iou_only, detections, high)
         unmatched_tracked = self._match_low_scores(_tracked(left), detections, low)
         unmatched_unconfirmed, high = self._match_unconfirmed(unconfirmed, detections, high)
