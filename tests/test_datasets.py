@@ -297,3 +297,32 @@ def test_real_pets09_half_split(pets09):
     assert [(s["name"], s["first_frame"], s["last_frame"]) for s in sequences] == [
         ("PETS09-S2L1", 398, 795)
     ]
+
+
+def test_pets09_from_demo_loads_every_weight_but_the_identity_classifier(pets09, tmp_path):
+    """configs/lwf_pets09_cpu_from_demo.yaml starts from the demo's checkpoint, whose classifier
+    holds the synthetic people: that one is left out, the rest is loaded, and the new classifier
+    has one row per identity of the config's own training set."""
+    import torch
+
+    from lwf_track.engine import AtomicCheckpointer, Trainer, build_config
+
+    demo = build_config(
+        str(REPO_ROOT / "configs/lwf_synthetic_cpu.yaml"), ["MODEL.REID.NUM_IDENTITIES", "746"]
+    )
+    demo_model = Trainer.build_model(demo)
+    AtomicCheckpointer(demo_model, save_dir=str(tmp_path)).save("demo")
+    cfg = build_config(
+        str(REPO_ROOT / "configs/lwf_pets09_cpu_from_demo.yaml"),
+        ["MODEL.WEIGHTS", str(tmp_path / "demo.pth")],
+    )
+    assert cfg.MODEL.REID.NUM_IDENTITIES == get_num_identities(cfg.DATASETS.TRAIN)
+    torch.manual_seed(1)  # another initialisation than the demo model's
+    model = Trainer.build_model(cfg)
+    AtomicCheckpointer(model).resume_or_load(cfg.MODEL.WEIGHTS, resume=False)  # as training does
+    loaded, demo_state = model.state_dict(), demo_model.state_dict()
+    assert loaded["id_classifier.fc.weight"].shape == (cfg.MODEL.REID.NUM_IDENTITIES, 64)
+    assert demo_state["id_classifier.fc.weight"].shape == (746, 64)
+    for key, value in demo_state.items():
+        if not key.startswith("id_classifier."):
+            torch.testing.assert_close(loaded[key], value, msg=key)
