@@ -138,7 +138,8 @@ def train_opts(scale: Scale, iters: int, output_dir: str) -> list:
         *FROM_SCRATCH,
         *scale.overrides,
         *("SOLVER.MAX_ITER", iters, "SOLVER.STEPS", f"({max(1, iters * 4 // 5)},)"),
-        *("SOLVER.WARMUP_ITERS", iters // 5, "SOLVER.CHECKPOINT_PERIOD", iters),
+        # a period past the last iteration: PeriodicCheckpointer writes model_final.pth alone
+        *("SOLVER.WARMUP_ITERS", iters // 5, "SOLVER.CHECKPOINT_PERIOD", iters + 1),
         *("SOLVER.IMS_PER_BATCH", scale.batch, "DATASETS.TEST", "()", "OUTPUT_DIR", output_dir),
     ]
 

@@ -21,6 +21,7 @@ def test_smoke_mode_trains_tracks_with_the_literal_command_and_reports_every_fig
     assert report["train"]["seconds_per_iteration"] > 0
     output_dir = tmp_path / "work" / "output" / "lwf_mot16"
     assert (output_dir / "last_checkpoint").read_text().strip() == "model_final.pth"
+    assert [path.name for path in output_dir.glob("*.pth")] == ["model_final.pth"]
 
     # `track_net.py --eval-only` alone: the paper's config, the weights training wrote
     assert report["track"]["command"].endswith("track_net.py --eval-only")
