@@ -21,6 +21,9 @@ def _add_data_config(cfg: CN) -> None:
     cfg.DATASETS.MOT = CN()
     # Training boxes (class 1, flag 1) need visibility >= this (gt.txt column 9); 0.0 keeps all.
     cfg.DATASETS.MOT.VISIBILITY_THRESH = 0.0
+    # Training sets that teach detection only (L_cls, L_reg): their boxes get no identity, so
+    # L_reid and nID leave their people out. Each must also be in DATASETS.TRAIN.
+    cfg.DATASETS.MOT.DETECTION_ONLY = ()
     # Training jitter of the MOT mapper: brightness factor drawn from [1-x, 1+x]; 0 disables it.
     cfg.INPUT.BRIGHTNESS = 0.2
     # Training jitter of the MOT mapper: contrast factor drawn from [1-x, 1+x]; 0 disables it.

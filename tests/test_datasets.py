@@ -8,17 +8,22 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from detectron2.config import get_cfg
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
 import lwf_track.data  # noqa: F401  (registers the built-in names at import)
+from lwf_track.config import add_lwf_config
 from lwf_track.data.datasets import (
     datasets_root,
     get_num_identities,
     get_sequences,
     identity_offsets,
+    identity_sets,
     register_all_mot,
     register_mot_split,
 )
+from lwf_track.data.mapper import MOTDatasetMapper
+from lwf_track.modeling import resolve_num_identities
 from conftest import REPO_ROOT
 from test_mot_parsers import write_sequence
 from tools.demo_data import DEMO_SPLITS, EXPERIMENT_SPLITS
@@ -112,6 +117,22 @@ def test_combined_sets_never_share_identities(tmp_path):
         for a in r["annotations"]
     }
     assert global_ids == set(range(5))
+
+
+def test_detection_only_sets_add_no_identities(tmp_path):
+    write_sequence(tmp_path / "one" / "S", 2, gt_rows=[box(1, 1), box(2, 2)])
+    write_sequence(tmp_path / "two" / "S", 2, gt_rows=[box(1, 1), box(2, 2), box(2, 3)])
+    register_mot_split("unit_idonly_one", tmp_path / "one")
+    register_mot_split("unit_idonly_two", tmp_path / "two")
+    cfg = get_cfg()
+    add_lwf_config(cfg)
+    cfg.DATASETS.TRAIN = ("unit_idonly_two", "unit_idonly_one")
+    cfg.DATASETS.MOT.DETECTION_ONLY = ("unit_idonly_two",)
+    assert identity_sets(cfg.DATASETS.TRAIN, cfg.DATASETS.MOT.DETECTION_ONLY) == ["unit_idonly_one"]
+    assert resolve_num_identities(cfg) == 2  # not 5: the second set's people are left out
+    assert MOTDatasetMapper.from_config(cfg)["identity_offsets"] == {"unit_idonly_one": 0}
+    with pytest.raises(ValueError, match=r"DETECTION_ONLY \['unit_other'\] not in DATASETS.TRAIN"):
+        identity_sets(cfg.DATASETS.TRAIN, ("unit_other",))
 
 
 def test_single_set_needs_no_loading_for_offsets():

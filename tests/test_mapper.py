@@ -100,6 +100,17 @@ def test_visibility_threshold_and_identity_offset(records):
     ]  # id 2 (vis 0.4) left out
 
 
+def test_a_detection_only_set_keeps_its_boxes_without_identities(records):
+    mapper = train_mapper([], identity_offsets={"real": 0}, detection_only=("synthetic",))
+    instances = mapper(dict(records[0], dataset_name="synthetic"))["instances"]
+    assert len(instances) == 3 and instances.gt_ids.tolist() == [-1, -1, -1]
+    assert sorted(mapper(dict(records[0], dataset_name="real"))["instances"].gt_ids.tolist()) == [
+        0,
+        1,
+        2,
+    ]
+
+
 def test_test_mode_resizes_and_drops_annotations(records):
     output = MOTDatasetMapper(False, augmentations=[T.ResizeShortestEdge(24, 1000)])(records[0])
     assert output["image"].shape == (3, 24, 32)

@@ -9,7 +9,8 @@ Identities of several sets never collide: the training sets are numbered one aft
 order given, each shifted by the identities of the distinct sets before it (see
 :func:`identity_offsets`). :func:`get_num_identities` sums them, and ``MOTDatasetMapper`` adds the
 shift to every ``track_id`` using the record's ``dataset_name``. A name listed twice is the same
-people and counts once.
+people and counts once. Sets in DATASETS.MOT.DETECTION_ONLY have no identities
+(:func:`identity_sets`).
 """
 
 import os
@@ -207,6 +208,19 @@ def identity_offsets(dataset_names: str | Iterable[str]) -> dict:
         if index < len(names) - 1:
             total += _num_identities(name)
     return offsets
+
+
+def identity_sets(train_names: Iterable[str], detection_only: Iterable[str]) -> list:
+    """The training sets whose people are identities: ``train_names`` less ``detection_only``
+    (DATASETS.MOT.DETECTION_ONLY), which must all be among them."""
+    train_names, detection_only = _distinct(train_names), _distinct(detection_only)
+    strangers = [name for name in detection_only if name not in train_names]
+    if strangers:
+        raise ValueError(
+            f"DATASETS.MOT.DETECTION_ONLY {strangers} not in DATASETS.TRAIN {tuple(train_names)}: "
+            "list only training sets there"
+        )
+    return [name for name in train_names if name not in detection_only]
 
 
 def get_sequences(dataset_name: str) -> list:

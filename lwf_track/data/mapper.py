@@ -1,6 +1,7 @@
 """MOTDatasetMapper: detectron2's DatasetMapper for MOT records, keeping identities (``gt_ids``)."""
 
 import os
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -51,6 +52,7 @@ class MOTDatasetMapper:
         image_format: str = "BGR",
         min_visibility: float = 0.0,
         identity_offsets: dict[str, int] | None = None,
+        detection_only: Iterable[str] = (),
     ):
         """
         Args:
@@ -58,26 +60,29 @@ class MOTDatasetMapper:
             min_visibility: training boxes need visibility >= this.
             identity_offsets: ``dataset_name -> shift`` of track ids when several sets are
                 trained together (see :func:`lwf_track.data.datasets.identity_offsets`).
+            detection_only: names of sets whose boxes get no identity (``gt_ids`` -1).
         """
         self.is_train = is_train
         self.augmentations = T.AugmentationList(augmentations)
         self.image_format = image_format
         self.min_visibility = min_visibility
         self.identity_offsets = dict(identity_offsets or {})
+        self.detection_only = frozenset(detection_only)
 
     @classmethod
     def from_config(cls, cfg, is_train: bool = True) -> dict:
         augmentations = utils.build_augmentation(cfg, is_train)
         if is_train:
             augmentations += photometric_augmentations(cfg.INPUT.BRIGHTNESS, cfg.INPUT.CONTRAST)
+        detection_only = cfg.DATASETS.MOT.DETECTION_ONLY if is_train else ()
+        with_identities = mot_datasets.identity_sets(cfg.DATASETS.TRAIN, detection_only)
         return {
             "is_train": is_train,
             "augmentations": augmentations,
             "image_format": cfg.INPUT.FORMAT,
             "min_visibility": cfg.DATASETS.MOT.VISIBILITY_THRESH,
-            "identity_offsets": (
-                mot_datasets.identity_offsets(cfg.DATASETS.TRAIN) if is_train else {}
-            ),
+            "identity_offsets": mot_datasets.identity_offsets(with_identities) if is_train else {},
+            "detection_only": detection_only,
         }
 
     def __call__(self, dataset_dict: dict) -> dict:
@@ -90,11 +95,15 @@ class MOTDatasetMapper:
         image = aug_input.image
         record["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
         if self.is_train:
-            offset = self.identity_offsets.get(record.get("dataset_name"), 0)
-            record["instances"] = self._instances(annotations, transforms, image.shape[:2], offset)
+            name = record.get("dataset_name")
+            offset = None if name in self.detection_only else self.identity_offsets.get(name, 0)
+            record["instances"] = self._instances(
+                annotations, transforms, image_size=image.shape[:2], offset=offset
+            )
         return record
 
-    def _instances(self, annotations, transforms, image_size, offset: int):
+    def _instances(self, annotations, transforms, image_size, offset: int | None):
+        """``offset`` None: the boxes get no identity (a detection-only set)."""
         kept = [
             utils.transform_instance_annotations(dict(a), transforms, image_size)
             for a in annotations
@@ -103,6 +112,6 @@ class MOTDatasetMapper:
         instances = utils.annotations_to_instances(kept, image_size)
         track_ids = [a.get("track_id", -1) for a in kept]
         instances.gt_ids = torch.tensor(
-            [t + offset if t >= 0 else -1 for t in track_ids], dtype=torch.int64
+            [-1 if offset is None or t < 0 else t + offset for t in track_ids], dtype=torch.int64
         )
         return utils.filter_empty_instances(instances)

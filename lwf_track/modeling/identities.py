@@ -20,7 +20,8 @@ def check_weights_path(weights: str) -> None:
 def resolve_num_identities(cfg) -> int:
     """nID: ``MODEL.REID.NUM_IDENTITIES`` when set (> 0), else the identity classifier's size in
     the checkpoint of MODEL.WEIGHTS (so a trained model runs without its training data), else the
-    identities of ``DATASETS.TRAIN``. Reads, never changes, ``cfg``."""
+    identities of ``DATASETS.TRAIN`` but DATASETS.MOT.DETECTION_ONLY. Reads, never changes, ``cfg``.
+    """
     if cfg.MODEL.REID.NUM_IDENTITIES > 0:
         return cfg.MODEL.REID.NUM_IDENTITIES
     num_ids = num_identities_in_checkpoint(cfg.MODEL.WEIGHTS)
@@ -28,16 +29,17 @@ def resolve_num_identities(cfg) -> int:
         return num_ids
     from detectron2.data import DatasetCatalog
 
-    from ..data.datasets import get_num_identities
+    from ..data.datasets import get_num_identities, identity_sets
 
-    unknown = [name for name in cfg.DATASETS.TRAIN if name not in DatasetCatalog]
+    with_identities = identity_sets(cfg.DATASETS.TRAIN, cfg.DATASETS.MOT.DETECTION_ONLY)
+    unknown = [name for name in with_identities if name not in DatasetCatalog]
     if unknown:
         raise ValueError(
             f"MODEL.REID.NUM_IDENTITIES is 0 and cannot be counted: DATASETS.TRAIN {unknown} is "
             "not registered (its folder under $LWF_DATASETS is missing?); give the training data, "
             "MODEL.WEIGHTS of a trained model, or set MODEL.REID.NUM_IDENTITIES"
         )
-    return get_num_identities(cfg.DATASETS.TRAIN)
+    return get_num_identities(with_identities)
 
 
 def num_identities_in_checkpoint(weights: str):
