@@ -26,7 +26,7 @@ from lwf_track.data.mapper import MOTDatasetMapper
 from lwf_track.modeling import resolve_num_identities
 from conftest import REPO_ROOT
 from test_mot_parsers import write_sequence
-from tools.demo_data import DEMO_SPLITS, EXPERIMENT_SPLITS
+from tools.demo_data import DEMO_SPLITS, EXPERIMENT_SPLITS, PETS09_SPLITS
 
 SPLITS = ("train", "train_half", "val_half", "test")
 BUILTIN = [
@@ -262,7 +262,8 @@ def test_absent_benchmark_fails_when_used_with_a_clear_message(tmp_path, restore
 
 def test_synthetic_split_of_a_config_says_how_to_generate_it(tmp_path, restore_builtin_root):
     names = register_all_mot(str(tmp_path))
-    generated = {f"mot_synth_{split}" for split in {**DEMO_SPLITS, **EXPERIMENT_SPLITS}}
+    splits = {**DEMO_SPLITS, **EXPERIMENT_SPLITS, **PETS09_SPLITS}
+    generated = {f"mot_synth_{split}" for split in splits}
     in_configs = set()
     for config in (REPO_ROOT / "configs").rglob("*.yaml"):
         in_configs |= set(re.findall(r"mot_synth_\w+", config.read_text()))
@@ -320,10 +321,11 @@ def test_real_pets09_half_split(pets09):
     ]
 
 
-def test_pets09_from_demo_loads_every_weight_but_the_identity_classifier(pets09, tmp_path):
-    """configs/lwf_pets09_cpu_from_demo.yaml starts from the demo's checkpoint, whose classifier
-    holds the synthetic people: that one is left out, the rest is loaded, and the new classifier
-    has one row per identity of the config's own training set."""
+@pytest.mark.parametrize("config", ["lwf_pets09_cpu_from_demo", "lwf_pets09_cpu_from_demo_mix"])
+def test_pets09_from_demo_loads_every_weight_but_the_identity_classifier(pets09, tmp_path, config):
+    """The from-demo configs start from the demo's checkpoint, whose classifier holds the
+    synthetic people: that one is left out, the rest is loaded, and the new classifier has one row
+    per identity of the config's real training set (the synthetic mix adds none)."""
     import torch
 
     from lwf_track.engine import AtomicCheckpointer, Trainer, build_config
@@ -334,10 +336,11 @@ def test_pets09_from_demo_loads_every_weight_but_the_identity_classifier(pets09,
     demo_model = Trainer.build_model(demo)
     AtomicCheckpointer(demo_model, save_dir=str(tmp_path)).save("demo")
     cfg = build_config(
-        str(REPO_ROOT / "configs/lwf_pets09_cpu_from_demo.yaml"),
-        ["MODEL.WEIGHTS", str(tmp_path / "demo.pth")],
+        str(REPO_ROOT / f"configs/{config}.yaml"), ["MODEL.WEIGHTS", str(tmp_path / "demo.pth")]
     )
-    assert cfg.MODEL.REID.NUM_IDENTITIES == get_num_identities(cfg.DATASETS.TRAIN)
+    with_identities = identity_sets(cfg.DATASETS.TRAIN, cfg.DATASETS.MOT.DETECTION_ONLY)
+    assert with_identities == ["mot15_train_half"]  # a synthetic mix teaches detection only
+    assert cfg.MODEL.REID.NUM_IDENTITIES == get_num_identities(with_identities)
     torch.manual_seed(1)  # another initialisation than the demo model's
     model = Trainer.build_model(cfg)
     AtomicCheckpointer(model).resume_or_load(cfg.MODEL.WEIGHTS, resume=False)  # as training does

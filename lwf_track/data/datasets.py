@@ -32,7 +32,7 @@ DOWNLOAD_URL = "https://motchallenge.net/data/{}/"
 SYNTHETIC = "synthetic"  # generated splits, registered as mot_synth_<split>
 # Splits the shipped configs train or test on, registered even before they are generated so that
 # using one says how to generate it (README, Data, gives each one's parameters).
-CONFIG_SYNTHETIC_SPLITS = ("train", "calib", "val", "train_6seqs")
+CONFIG_SYNTHETIC_SPLITS = ("train", "calib", "val", "train_6seqs", "pets_mix")
 # name suffix -> (split folder, frames, ground truth required)
 BENCHMARK_SPLITS = {
     "train": ("train", "all", True),
