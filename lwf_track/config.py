@@ -125,6 +125,9 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.UNCONFIRMED_MATCH_THRESH = 0.7
     # Lost tracks are removed after TRACK_BUFFER * frame_rate / 30 frames without a match.
     cfg.TRACKER.TRACK_BUFFER = 30
+    # A tracked track matched only by low-score detections (stage 3) for more than this many
+    # frames (at 30 fps, scaled like TRACK_BUFFER) is marked lost; 0 = no limit (ByteTrack).
+    cfg.TRACKER.MAX_LOW_SCORE_FRAMES = 0
     # Momentum of the track embedding EMA: e <- m * e + (1 - m) * e_new.
     cfg.TRACKER.EMBED_MOMENTUM = 0.9
     # Box reported for a matched track: "detection" (the matched detection's box) or "kalman"

@@ -305,6 +305,26 @@ def test_below_the_low_band_a_track_is_lost():
     assert [t.state for t in tracker.tracks] == [TrackState.LOST]
 
 
+@pytest.mark.parametrize("frame_rate, limit_frames", [(30, 15), (7, 3), (30, 0)])
+def test_a_track_on_low_scores_alone_is_lost_after_the_limit(frame_rate, limit_frames):
+    """TRACKER.MAX_LOW_SCORE_FRAMES 15 (at 30 fps): a person walks off and a post the detector
+    scores in the low band stays under the track; 0 keeps it as long as the post is seen."""
+    cfg = tracker_cfg()
+    cfg.TRACKER.MAX_LOW_SCORE_FRAMES = 15 if limit_frames else 0
+    tracker = OnlineTracker(cfg, frame_rate=frame_rate)
+    post = [200.0, 150.0, 240.0, 250.0]
+    for _ in range(3):
+        assert len(tracker.update(frame([post], [0.9], [appearance(7)]))) <= 1
+    # long enough to pass the limit, short of the lost-track buffer (30 at 30 fps, 7 at 7 fps)
+    for k in range(1, limit_frames + 5 if limit_frames else 40):
+        output = tracker.update(frame([post], [0.3], [appearance(8)]))  # BYTE only
+        if limit_frames and k > limit_frames:
+            assert len(output) == 0 and [t.state for t in tracker.tracks] == [TrackState.LOST]
+        else:
+            assert ids(output) == [1]
+    assert ids(tracker.update(frame([post], [0.9], [appearance(7)]))) == [1]  # a high score again
+
+
 def test_births_need_the_birth_threshold():
     cfg = tracker_cfg().TRACKER
     between = (cfg.HIGH_SCORE_THRESH + cfg.BIRTH_THRESH) / 2

@@ -41,6 +41,8 @@ class Track:
     embedding: Optional[np.ndarray]  # EMA of matched embeddings, unit norm; None without Re-ID
     state: TrackState
     last_matched_frame: int
+    # born or matched to a high-score detection (BYTE's low-score matches do not refresh it)
+    last_high_score_frame: int
     track_id: Optional[int] = None
 
     @property
@@ -49,6 +51,9 @@ class Track:
 
     def frames_since_match(self, frame_id: int) -> int:
         return frame_id - self.last_matched_frame
+
+    def frames_since_high_score(self, frame_id: int) -> int:
+        return frame_id - self.last_high_score_frame
 
     def record_match(
         self,
@@ -59,8 +64,11 @@ class Track:
         embedding: Optional[np.ndarray],
         embed_momentum: float,
         frame_id: int,
+        high_score: bool = True,
     ) -> None:
         """Take the corrected state and the matched detection; a match (re)activates the track."""
+        if high_score:
+            self.last_high_score_frame = frame_id
         self.mean = mean
         self.covariance = covariance
         self.box = box

@@ -91,6 +91,7 @@ class OnlineTracker:
         track_buffer: int,
         embed_momentum: float,
         output_box: str = "detection",
+        max_low_score_frames: int = 0,
         frame_rate: float = 30,
     ):
         """
@@ -108,6 +109,10 @@ class OnlineTracker:
             output_box: "detection" reports a matched track's detection box; "kalman" its
                 corrected Kalman state, which averages out the jitter of loose detections
                 (ByteTrack's output).
+            max_low_score_frames: frames (at 30 fps; scaled by ``frame_rate``) a tracked track
+                may live on stage-3 (low-score) matches alone before it is marked lost; 0 = no
+                limit. Stops a track that a person started from staying on a static false
+                positive (a post the detector scores just above ``low_score_thresh``).
             frame_rate: frames per second of the sequence.
         """
         if not 0.0 <= low_score_thresh <= high_score_thresh:
@@ -118,8 +123,8 @@ class OnlineTracker:
             raise ValueError(f"gating_confidence must be in (0, 1), got {gating_confidence}")
         if output_box not in OUTPUT_BOXES:
             raise ValueError(f"output_box must be one of {OUTPUT_BOXES}, got {output_box!r}")
-        if frame_rate <= 0 or track_buffer < 0:
-            raise ValueError("need frame_rate > 0 and track_buffer >= 0")
+        if frame_rate <= 0 or track_buffer < 0 or max_low_score_frames < 0:
+            raise ValueError("need frame_rate > 0, track_buffer >= 0, max_low_score_frames >= 0")
         self.high_score_thresh = high_score_thresh
         self.low_score_thresh = low_score_thresh
         self.birth_thresh = birth_thresh
@@ -131,6 +136,10 @@ class OnlineTracker:
         self.embed_momentum = embed_momentum
         self.output_box = output_box
         self.max_lost_frames = int(track_buffer * frame_rate / 30.0)
+        # at least one frame, so that a limit never means "no limit" at a low frame rate
+        self.max_low_score_frames = (
+            max(1, int(max_low_score_frames * frame_rate / 30.0)) if max_low_score_frames else 0
+        )
         self.motion_gate = chi2_gating_threshold(gating_confidence)
         self._kalman = KalmanFilter()
         self._tracks: List[Track] = []  # unconfirmed, tracked and lost; removed ones are dropped
@@ -153,6 +162,7 @@ class OnlineTracker:
             "track_buffer": tracker.TRACK_BUFFER,
             "embed_momentum": tracker.EMBED_MOMENTUM,
             "output_box": tracker.OUTPUT_BOX,
+            "max_low_score_frames": tracker.MAX_LOW_SCORE_FRAMES,
             "frame_rate": frame_rate,
         }
 
@@ -232,7 +242,7 @@ class OnlineTracker:
         occluded crop mostly shows the occluder). Returns the tracked tracks still unmatched."""
         cost = iou_distance(_kalman_boxes(tracks), detections.boxes[indices])
         left, _ = self._assign(
-            tracks, detections, indices, cost, self.low_iou_match_thresh, keep_embedding=False
+            tracks, detections, indices, cost, self.low_iou_match_thresh, low_scores=True
         )
         return left
 
@@ -250,16 +260,17 @@ class OnlineTracker:
         indices: np.ndarray,
         cost: np.ndarray,
         thresh: float,
-        keep_embedding: bool = True,
+        low_scores: bool = False,
     ) -> Tuple[List[Track], np.ndarray]:
         """Hungarian matching on ``cost`` (tracks x ``indices``); matched tracks take their
-        detection. Returns the unmatched tracks and detection indices."""
+        detection (``low_scores``: stage 3's, see :meth:`_record_matches`). Returns the unmatched
+        tracks and detection indices."""
         matches, unmatched_tracks, unmatched_detections = linear_assignment(cost, thresh)
         self._record_matches(
             [tracks[row] for row in matches[:, 0]],
             detections,
             indices[matches[:, 1]],
-            keep_embedding,
+            low_scores,
         )
         return [tracks[i] for i in unmatched_tracks], indices[unmatched_detections]
 
@@ -268,16 +279,17 @@ class OnlineTracker:
         tracks: List[Track],
         detections: _Detections,
         indices: np.ndarray,
-        keep_embedding: bool,
+        low_scores: bool,
     ) -> None:
         """Kalman update of every matched track with its detection (one batched update); a
-        track's first match after birth confirms it and gives it the next id."""
+        track's first match after birth confirms it and gives it the next id. Low-score
+        detections neither change a track's appearance nor count as a high-score match."""
         if not tracks:
             return
         boxes = detections.boxes[indices]
         means, covariances = self._kalman.multi_update(*_kalman_states(tracks), xyxy_to_xyah(boxes))
         for k, (track, index) in enumerate(zip(tracks, indices)):
-            embedding = detections.embedding_of(index) if keep_embedding else None
+            embedding = None if low_scores else detections.embedding_of(index)
             track.record_match(
                 means[k],
                 covariances[k],
@@ -286,6 +298,7 @@ class OnlineTracker:
                 embedding,
                 self.embed_momentum,
                 self._frame_id,
+                high_score=not low_scores,
             )
             if track.track_id is None:
                 track.track_id = self._next_track_id()
@@ -307,6 +320,7 @@ class OnlineTracker:
                 embedding=embedding,
                 state=TrackState.TRACKED if first_frame else TrackState.UNCONFIRMED,
                 last_matched_frame=self._frame_id,
+                last_high_score_frame=self._frame_id,
                 track_id=self._next_track_id() if first_frame else None,
             )
             self._tracks.append(track)
@@ -314,10 +328,15 @@ class OnlineTracker:
     def _retire_tracks(
         self, unmatched_tracked: Sequence[Track], unmatched_unconfirmed: Sequence[Track]
     ) -> None:
-        """Stage 6: unmatched tracked tracks become lost; unmatched unconfirmed tracks and
-        tracks lost for more than the buffer are dropped, so memory stays bounded."""
+        """Stage 6: unmatched tracked tracks, and tracked ones that lived on low-score matches
+        alone for more than ``max_low_score_frames``, become lost; unmatched unconfirmed tracks
+        and tracks lost for more than the buffer are dropped, so memory stays bounded."""
         for track in unmatched_tracked:
             track.mark_lost()
+        if self.max_low_score_frames:
+            for track in _tracked(self._tracks):
+                if track.frames_since_high_score(self._frame_id) > self.max_low_score_frames:
+                    track.mark_lost()
         dropped = set(unmatched_unconfirmed)
         self._tracks = [
             t
