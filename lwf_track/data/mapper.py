@@ -74,14 +74,17 @@ class MOTDatasetMapper:
         augmentations = utils.build_augmentation(cfg, is_train)
         if is_train:
             augmentations += photometric_augmentations(cfg.INPUT.BRIGHTNESS, cfg.INPUT.CONTRAST)
-        detection_only = cfg.DATASETS.MOT.DETECTION_ONLY if is_train else ()
-        with_identities = mot_datasets.identity_sets(cfg.DATASETS.TRAIN, detection_only)
+        detection_only, offsets = (), {}
+        if is_train:
+            detection_only = cfg.DATASETS.MOT.DETECTION_ONLY
+            with_identities = mot_datasets.identity_sets(cfg.DATASETS.TRAIN, detection_only)
+            offsets = mot_datasets.identity_offsets(with_identities)
         return {
             "is_train": is_train,
             "augmentations": augmentations,
             "image_format": cfg.INPUT.FORMAT,
             "min_visibility": cfg.DATASETS.MOT.VISIBILITY_THRESH,
-            "identity_offsets": mot_datasets.identity_offsets(with_identities) if is_train else {},
+            "identity_offsets": offsets,
             "detection_only": detection_only,
         }
 

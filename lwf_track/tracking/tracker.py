@@ -3,7 +3,8 @@
 Each frame, in this order: Kalman predict; 1) confirmed (tracked + lost) tracks vs high detections
 by embedding distance fused with Mahalanobis motion; 2) remaining tracked tracks vs remaining high
 detections by IoU; 3) remaining tracked tracks vs low detections by IoU (BYTE); 4) unconfirmed
-tracks vs remaining high detections by IoU; 5) births; 6) deaths.
+tracks vs remaining high detections by IoU; 5) births; 6) losses (unmatched, or on low-score
+matches alone for too long) and deaths.
 
 Without ``pred_embeddings`` (or for a track that never saw one) stage 1 cannot compare
 appearance: those tracks, lost ones included, go straight to the IoU stage 2, which makes the
