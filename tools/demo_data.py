@@ -42,7 +42,7 @@ EXPERIMENT_SPLITS = {
     "val": DEMO_SPLITS["val"],
 }
 
-# Synthetic people that configs/lwf_pets09_cpu_from_demo.yaml mixes into PETS09's 397 real
+# Synthetic people that configs/lwf_pets09_cpu_from_demo_mix.yaml mixes into PETS09's 397 real
 # training frames: 2 scenes x 150 frames (README, "Real data"). `make demo` generates them too.
 PETS09_SPLITS = {"pets_mix": SyntheticSplit(num_seqs=2, frames=150, seed=1)}
 
