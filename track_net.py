@@ -28,7 +28,7 @@ from detectron2.utils.logger import setup_logger
 import lwf_track  # noqa: F401  (registers datasets, model, weighting modules)
 from lwf_track.engine import AtomicCheckpointer, build_config
 from lwf_track.engine.defaults import exit_on_user_error
-from lwf_track.engine.inference import track_datasets, track_video
+from lwf_track.engine.inference import PUBLIC_DETECTIONS_DIR, track_datasets, track_video
 
 logger = logging.getLogger("lwf_track")
 DEFAULT_CONFIG = "configs/lwf_mot16.yaml"
@@ -92,10 +92,18 @@ def setup(args):
         extra += ["MODEL.DEVICE", "cpu"]
     if extra:
         cfg = build_config(args.config_file, [*args.opts, *extra])
+    # detectron2's default_setup writes config.yaml and log.txt into the folder it is given: give
+    # it the results' inference/, so that OUTPUT_DIR/config.yaml stays the one training wrote (how
+    # the model was made; tools/recipe_runs.py records runs from it)
+    results = os.path.join(cfg.OUTPUT_DIR, PUBLIC_DETECTIONS_DIR if args.public_detections else "")
+    tracking = cfg.clone()
+    tracking.defrost()
+    tracking.OUTPUT_DIR = os.path.join(results, "inference")
+    tracking.freeze()
     default_setup(
-        cfg, argparse.Namespace(config_file=args.config_file, eval_only=True, opts=args.opts)
+        tracking, argparse.Namespace(config_file=args.config_file, eval_only=True, opts=args.opts)
     )
-    setup_logger(cfg.OUTPUT_DIR, name="lwf_track")
+    setup_logger(tracking.OUTPUT_DIR, name="lwf_track")
     if on_cpu_instead:
         logger.warning("no CUDA GPU is visible: tracking on the CPU (MODEL.DEVICE cpu)")
     return cfg

@@ -165,14 +165,18 @@ def test_train_net_and_track_net_eval_only_share_one_evaluation(trained, data_ro
 def test_end_of_training_tracks_are_reused_by_track_net(trained, data_root):
     """Training ends by evaluating DATASETS.TEST into OUTPUT_DIR/inference; track_net.py
     --eval-only in the same folder scores those results instead of running inference again
-    (unless --overwrite)."""
+    (unless --overwrite), and leaves training's config.yaml as it was."""
     tracks = sorted((trained / "inference" / "tracks").glob("*.txt"))
     assert len(tracks) == 2
     before = {t.name: t.read_text() for t in tracks}
     metrics_path = trained / "inference" / "mot_metrics.json"
     from_training = json.loads(metrics_path.read_text())["OVERALL"]
     assert all(key in from_training for key in TASK_KEYS)
+    training_config = (trained / "config.yaml").read_text()
     result, metrics = eval_only("track_net.py", trained, trained, data_root)
+    # training's config.yaml says how the model was made; tracking's goes to inference/
+    assert (trained / "config.yaml").read_text() == training_config
+    assert "model_final.pth" in (trained / "inference" / "config.yaml").read_text()
     assert (
         result.stdout.count("results exist, not tracked again")
         + result.stderr.count("results exist, not tracked again")
