@@ -30,7 +30,9 @@ BoxMOT (its constructor defaults, frame rate from seqinfo.ini). Inputs are built
 starts. After a warm-up repeat, the two alternate repeat by repeat (so machine noise hits both
 alike); ms/frame is the median over every measured frame. Both result files are scored by our
 evaluator (trackeval + motmetrics: MOTA, IDF1, HOTA, IDS, FP, FN) against the gt, on the same
-frames. Everything goes to ``--out``, the numbers to ``results.json``.
+frames. Everything goes to ``--out``, the numbers to ``results.json``; ``--markdown PATH`` also
+writes them as a table (the README's public-detection block is
+``--pets09 --markdown tools/experiments/results/bench/association_pets09.md``).
 """
 
 import argparse
@@ -561,6 +563,34 @@ def format_results(results: dict) -> str:
     return "\n".join(lines)
 
 
+def markdown_results(results: dict) -> str:
+    """The same numbers as a markdown table (``--markdown``, for the README's generated block)."""
+    rows = [("our tracker", "ours"), (f"BoxMOT {BOXMOT_VERSION} ByteTrack", "boxmot")]
+    header = ["frames scored", "tracker", "ms/frame (median)", *SCORED]
+    lines = [f"`{results['command']}`", "", "| " + " | ".join(header) + " |"]
+    lines.append("|" + "---|" * len(header))
+    for scoring, score in results["scores"].items():
+        ranges = ", ".join(f"{a}-{b}" for a, b in score["frame_ranges"].values())
+        for label, key in rows:
+            overall = score["metrics"][key]["OVERALL"]
+            cells = [ranges or "all", label, f"{results['timing'][key]['ms_per_frame']:.3f}"]
+            lines.append("| " + " | ".join(cells + [_cell(overall[c]) for c in SCORED]) + " |")
+    ratios, goals = results["ratios"], results["goals"]
+    lines += [
+        "",
+        f"Time ours / BoxMOT: {ratios['time_ours_over_boxmot']:.3f} (goal <= 0.5: "
+        f"{_verdict(goals['time'])}). "
+        + "; ".join(
+            f"{scoring} {metric} ours - BoxMOT: {score['ours_minus_boxmot'][metric]:+.1f} "
+            f"(goal >= 0: {_verdict(goals[metric][scoring])})"
+            for scoring, score in results["scores"].items()
+            for metric in GOAL_METRICS
+        )
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _cell(value) -> str:
     return "-" if value is None else f"{value:d}" if isinstance(value, int) else f"{value:.1f}"
 
@@ -604,6 +634,7 @@ def parse_args(argv=None):
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="output/bench_association")
+    parser.add_argument("--markdown", help="also write the results as a markdown table here")
     parser.add_argument(
         "--config",
         help=f"our tracker's config (TRACKER section); default {PUBLIC_DETECTIONS_CONFIG} with "
@@ -801,7 +832,7 @@ def main(argv=None) -> dict:
         return {}
 
     from bench.common import load_cfg
-    from lwf_track.utils.io import atomic_write_json
+    from lwf_track.utils.io import atomic_write_json, atomic_write_text
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -831,6 +862,8 @@ def main(argv=None) -> dict:
         "wall_s": time.perf_counter() - wall_start,
     }
     atomic_write_json(out / "results.json", results)
+    if args.markdown:
+        atomic_write_text(args.markdown, markdown_results(results))
     print(format_results(results))
     print(f"results: {out / 'results.json'} (wall {results['wall_s']:.0f} s)")
     return results

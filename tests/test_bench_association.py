@@ -199,7 +199,10 @@ def test_public_detection_mode_scores_both_trackers_on_every_frame_and_the_val_h
     venv = fake_boxmot_venv(tmp_path / "boxmot")
     out = tmp_path / "out"
     argv = ["--mot-sequence", str(seq_dir), "--boxmot-venv", str(venv), "--out", str(out)]
-    results = association.main([*argv, "--repeats", "2", "--warmup", "0"])
+    markdown = tmp_path / "table.md"
+    results = association.main(
+        [*argv, "--repeats", "2", "--warmup", "0", "--markdown", str(markdown)]
+    )
 
     assert results["ours"]["config"] == association.PUBLIC_DETECTIONS_CONFIG
     assert results["detector_model"] is None
@@ -223,6 +226,18 @@ def test_public_detection_mode_scores_both_trackers_on_every_frame_and_the_val_h
     assert set(results["goals"]) == {"time", "MOTA", "IDF1"}
     assert (out / "tracks" / "boxmot" / "WALK.txt").is_file()
     assert (out / "results.json").is_file()
+    # the markdown table: a row per scoring and tracker, with the numbers of results.json
+    lines = markdown.read_text().splitlines()
+    rows = [line.strip("| ").split(" | ") for line in lines if line.startswith("| ")][1:]
+    assert [row[:2] for row in rows] == [
+        ["all", "our tracker"],
+        ["all", f"BoxMOT {association.BOXMOT_VERSION} ByteTrack"],
+        ["16-30", "our tracker"],
+        ["16-30", f"BoxMOT {association.BOXMOT_VERSION} ByteTrack"],
+    ]
+    val_ours = rows[2]
+    val_mota = scores[association.VAL_HALF]["metrics"]["ours"]["OVERALL"]["MOTA"]
+    assert val_ours[3] == f"{val_mota:.1f}"
 
 
 def test_public_detection_mode_says_what_a_sequence_folder_lacks(tmp_path, capsys, monkeypatch):

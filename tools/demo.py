@@ -5,7 +5,8 @@ generate the synthetic benchmark (train, calib, val; and pets_mix, see generate)
 LWFTracker -> track the val sequences with the score threshold chosen on calib -> evaluate ->
 render one val sequence -> print the metrics table and, on the last line, the folder holding
 everything (model_final.pth, the training log metrics.json, the weighting curves, inference/ with
-tracks/, mot_metrics.json/.csv and the COCO files, videos/ with the mp4).
+tracks/, mot_metrics.json/.csv and the COCO files, videos/ with the mp4, demo_times.json with each
+step's seconds).
 
 Each step is the user-facing command itself (train_net.py, track_net.py), run as a subprocess.
 """
@@ -21,9 +22,11 @@ from pathlib import Path
 from tools.demo_data import DEMO_SPLITS, PETS09_SPLITS, ensure_splits
 
 from lwf_track.evaluation.report import MOT_METRICS_FILE
+from lwf_track.utils.io import atomic_write_json
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/lwf_synthetic_cpu.yaml"
+DEMO_TIMES_FILE = "demo_times.json"  # seconds per step and in total, for tools/recipe_runs.py
 CALIBRATION = [
     "TRACKER.CALIBRATION.DATASET",
     "mot_synth_calib",
@@ -102,12 +105,13 @@ def main():
         ],
         env,
     )
+    times["total"] = time.perf_counter() - start
+    atomic_write_json(str(output / DEMO_TIMES_FILE), times)
     metrics = json.loads((output / "inference" / MOT_METRICS_FILE).read_text())
     overall = metrics.get("OVERALL", {})
     print("\n=== Demo summary")
     for step, seconds in times.items():
         print(f"{step:>16}: {seconds:6.0f} s")
-    print(f"{'total':>16}: {time.perf_counter() - start:6.0f} s")
     print(
         "OVERALL "
         + "  ".join(f"{k} {v:.1f}" for k, v in overall.items() if isinstance(v, (int, float)))

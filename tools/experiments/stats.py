@@ -2,7 +2,8 @@
 
 Every setting of a seed starts from the same network weights and sees the same data order, so the
 difference of two settings within a seed cancels the seed's luck; the mean of those differences
-gets a paired-t confidence interval, and a verdict only when the interval excludes 0.
+gets a paired-t confidence interval, and a verdict only when the interval excludes 0. Runs that
+share nothing (two recipes with their own seeds and starting models) get Welch's interval instead.
 """
 
 import math
@@ -23,10 +24,9 @@ def mean_std(values: Sequence[float]) -> tuple:
 
 
 @dataclass(frozen=True)
-class PairedDifference:
-    """Mean of the per-pair differences (a - b) and its confidence interval [low, high]."""
+class Difference:
+    """A difference of means (a - b) and its confidence interval [low, high]."""
 
-    pairs: int
     mean: float
     low: float
     high: float
@@ -39,6 +39,13 @@ class PairedDifference:
         if self.high < 0:
             return WORSE
         return NO_DIFFERENCE
+
+
+@dataclass(frozen=True)
+class PairedDifference(Difference):
+    """Mean of the per-pair differences (a - b) over ``pairs`` pairs."""
+
+    pairs: int = 0
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float = 0.95):
@@ -56,7 +63,23 @@ def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float 
     half_width = (
         stats.t.ppf(0.5 + confidence / 2, len(differences) - 1) * std / math.sqrt(len(differences))
     )
-    return PairedDifference(len(differences), mean, mean - half_width, mean + half_width)
+    return PairedDifference(mean, mean - half_width, mean + half_width, pairs=len(differences))
+
+
+def welch_difference(a: Sequence[float], b: Sequence[float], confidence: float = 0.95):
+    """Welch's interval of mean(a) - mean(b) for runs that share no seed or starting point (two
+    recipes): unequal variances, Welch-Satterthwaite degrees of freedom (scipy.stats.t). None
+    when either side has fewer than two runs."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    (mean_a, std_a), (mean_b, std_b) = mean_std(a), mean_std(b)
+    var_a, var_b = std_a**2 / len(a), std_b**2 / len(b)
+    mean = mean_a - mean_b
+    if var_a + var_b == 0:
+        return Difference(mean, mean, mean)
+    dof = (var_a + var_b) ** 2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))
+    half_width = stats.t.ppf(0.5 + confidence / 2, dof) * math.sqrt(var_a + var_b)
+    return Difference(mean, mean - half_width, mean + half_width)
 
 
 def pair_by_seed(runs: Sequence[dict], baseline_runs: Sequence[dict], metric: str) -> tuple:

@@ -1,0 +1,76 @@
+"""Record finished runs of the CPU recipes and make their README tables from the records.
+
+python -m tools.recipe_runs record --config-file configs/lwf_pets09_cpu_from_demo_mix.yaml \
+    output/lwf_pets09_cpu_from_demo_mix [more OUTPUT_DIRs of that config]
+python -m tools.recipe_runs report --readme README.md
+
+``record`` writes RESULTS/<config stem>/<OUTPUT_DIR name>.json (committed; ~10 kB) from what the
+run left in its OUTPUT_DIR: its whole config (config.yaml), the evaluation
+(inference/mot_metrics.json), the chosen tracker threshold, the wall time of training and
+evaluation, and the demo's step times (demo_times.json) where there are any. ``--note`` names
+what a config cannot show (how a training set was generated). ``report`` writes
+RESULTS/<config stem>.md per recipe and RESULTS/comparisons.md (the pairs in COMPARISONS) from
+those files only, and copies them into the README blocks that name them.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from tools.experiments.readme import sync_readme
+from tools.experiments.recipes import RecipeStore, record_run, write_recipe_tables
+from tools.experiments.settings import REPO
+
+RESULTS = REPO / "tools" / "experiments" / "results"
+REPORT_COMMAND = "python -m tools.recipe_runs report --readme README.md"  # heads each table
+# (recipe, config changes) pairs compared in comparisons.md, A - B; {}: the config as it is
+MIX_IDENTITIES = {"DATASETS.MOT.DETECTION_ONLY": [], "MODEL.REID.NUM_IDENTITIES": 40}
+COMPARISONS = (
+    (("lwf_pets09_cpu_from_demo", {}), ("lwf_pets09_cpu", {})),
+    (("lwf_pets09_cpu_from_demo_mix", {}), ("lwf_pets09_cpu_from_demo", {})),
+    (("lwf_pets09_cpu_from_demo_mix", {}), ("lwf_pets09_cpu_from_demo_mix", MIX_IDENTITIES)),
+    (
+        ("lwf_pets09_cpu_from_demo_mix", {"SOLVER.MAX_ITER": 600}),
+        ("lwf_pets09_cpu_from_demo_mix", {}),
+    ),
+)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--results", default=str(RESULTS / "recipes"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    record = commands.add_parser("record", help="record finished runs of one config")
+    record.add_argument("--config-file", required=True, help="the recipe the runs were made with")
+    record.add_argument(
+        "--note", default="", help="what the config does not show, e.g. the training data's size"
+    )
+    record.add_argument("run_dirs", nargs="+", help="their OUTPUT_DIRs")
+    report = commands.add_parser("report", help="tables from the records")
+    report.add_argument("--readme", help="copy the tables into this file's generated blocks")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    store = RecipeStore(args.results)
+    if args.command == "record":
+        for run_dir in args.run_dirs:
+            try:
+                path = store.write(record_run(run_dir, args.config_file, args.note))
+            except (FileNotFoundError, ValueError) as e:
+                sys.exit(f"error: {e}")
+            print(f"recorded {run_dir} -> {path}")
+        return
+    comparisons = [c for c in COMPARISONS if all(store.has_recipe(r) for r, _ in c)]
+    for path in write_recipe_tables(store, comparisons, REPORT_COMMAND):
+        print(f"wrote {path}")
+    if args.readme:
+        changed = sync_readme(Path(args.readme), Path(args.results).parent)
+        print(f"{args.readme}: {len(changed)} generated blocks updated {changed}")
+
+
+if __name__ == "__main__":
+    main()
