@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tools.demo_data import DEMO_SPLITS, PETS09_SPLITS, ensure_splits
 
+from lwf_track.evaluation.calibration import CALIBRATION_FILE
 from lwf_track.evaluation.report import MOT_METRICS_FILE
 from lwf_track.utils.io import atomic_write_json
 
@@ -58,7 +59,7 @@ def generate(data_root: str) -> float:
 def calibrated_thresholds(output: Path) -> list:
     """The thresholds the evaluation chose (``inference/calibration.json``), as overrides for the
     rendered video, which tracks without calibrating."""
-    chosen = json.loads((output / "inference" / "calibration.json").read_text())["chosen"]
+    chosen = json.loads((output / "inference" / CALIBRATION_FILE).read_text())["chosen"]
     overrides = []
     for key in ("HIGH_SCORE_THRESH", "BIRTH_THRESH"):
         overrides += [f"TRACKER.{key}", chosen[key]]

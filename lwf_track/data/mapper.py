@@ -72,10 +72,9 @@ class MOTDatasetMapper:
     @classmethod
     def from_config(cls, cfg, is_train: bool = True) -> dict:
         augmentations = utils.build_augmentation(cfg, is_train)
-        if is_train:
-            augmentations += photometric_augmentations(cfg.INPUT.BRIGHTNESS, cfg.INPUT.CONTRAST)
         detection_only, offsets = (), {}
         if is_train:
+            augmentations += photometric_augmentations(cfg.INPUT.BRIGHTNESS, cfg.INPUT.CONTRAST)
             detection_only = cfg.DATASETS.MOT.DETECTION_ONLY
             with_identities = mot_datasets.identity_sets(cfg.DATASETS.TRAIN, detection_only)
             offsets = mot_datasets.identity_offsets(with_identities)

@@ -20,6 +20,7 @@ from ..data.datasets import get_sequences
 from ..data.mapper import MOTDatasetMapper
 from ..evaluation import MOTEvaluator
 from ..evaluation.calibration import (
+    CALIBRATION_FILE,
     DetectionCollector,
     calibrate,
     calibration_records,
@@ -99,7 +100,7 @@ def calibrated_config(cfg, model, overwrite: bool = True):
             f"TRACKER.CALIBRATION.DATASET {calibration.DATASET!r} is also in DATASETS.TEST: "
             "calibrate on a set that is not evaluated (e.g. the training split)"
         )
-    path = os.path.join(cfg.OUTPUT_DIR, "inference", "calibration.json")
+    path = os.path.join(cfg.OUTPUT_DIR, "inference", CALIBRATION_FILE)
     settings = {
         "dataset": calibration.DATASET,
         "max_frames": calibration.MAX_FRAMES,

@@ -22,6 +22,7 @@ from ..tracking import OnlineTracker, tracks_to_mot_rows
 from ..utils.compat import import_motmetrics
 
 logger = logging.getLogger(__name__)
+CALIBRATION_FILE = "calibration.json"  # in the evaluation folder: the grid and the chosen keys
 
 
 def with_thresholds(cfg, high_score_thresh: float):

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lwf_track.engine.defaults import build_config
+from lwf_track.evaluation.calibration import CALIBRATION_FILE
 from lwf_track.utils.io import atomic_write_json, atomic_write_text
 
 from tools.demo import DEMO_TIMES_FILE
@@ -27,7 +28,6 @@ from .runner import EVAL_METRICS, TRAINING_LOG, read_overall
 from .settings import REPO
 from .stats import BETTER, WORSE, mean_std, welch_difference
 
-CALIBRATION_FILE = Path("inference") / "calibration.json"  # the chosen tracker threshold
 RUN_KEYS = ("SEED", "MODEL.WEIGHTS")  # differ between runs of one variant
 TABLE_METRICS = ("MOTA", "IDF1", "HOTA", "MOTP", "FP", "FN", "IDS", "AP", "AP50", "TPR@FAR=0.1")
 COMPARED_METRICS = ("MOTA", "IDF1", "HOTA", "AP", "FN", "FP", "TPR@FAR=0.1")
@@ -101,7 +101,7 @@ def record_run(run_dir, config_file: str, note: str = "") -> dict:
     _configured(config_file)  # a config file that does not load fails here, not in the tables
     config = flatten(build_config(str(dumped)))
     del config["OUTPUT_DIR"]  # where the run lived, not how it ran
-    calibration = run_dir / CALIBRATION_FILE
+    calibration = run_dir / "inference" / CALIBRATION_FILE
     chosen = (_read_json(calibration) or {}).get("chosen", {})
     return {
         "config_file": config_file,
@@ -221,7 +221,8 @@ def recipe_table(recipe: str, runs: Sequence[dict]) -> str:
             for metric in columns:
                 values = _values(group, metric)
                 mean, std = mean_std(values) if len(values) > 1 else (None, None)
-                cells.append(f"{_number(mean, metric)} ± {_number(std, metric)}" if mean else "")
+                spread = f"{_number(mean, metric)} ± {_number(std, metric)}"
+                cells.append(spread if mean is not None else "")
             lines.append(_row(cells))
     return "\n".join(lines) + "\n"
 
