@@ -3,17 +3,22 @@
 RetinaNet inference with the same backbone and input size, paired in one run.
 
     python -m bench.tracking_fps [--config configs/lwf_synthetic_cpu.yaml] [--frames 30]
-        [--weights output/demo/model_final.pth] [--sequence DIR]
+        [--weights output/demo/model_final.pth] [--sequence DIR] [--repeats 3] [--markdown PATH]
 
-Goal: ratio >= 0.95. Frames are a synthetic sequence generated into a temporary folder, or the
-first ``--frames`` images of a MOTChallenge sequence folder (``--sequence``, e.g. real people). Both
-models load the same trained weights (default: the demo's model, when it exists), so both see
-real detections and the tracker has people to follow; plain RetinaNet ignores the Re-ID weights.
-Without weights both are randomly initialised, which yields almost no detections and flatters the
-tracker: the script says so.
+Goal: ratio >= 0.95, judged on the median of ``--repeats`` paired measurements (each alternates
+the two ``--rounds`` times): one measurement swings by a few hundredths from run to run. Frames
+are a synthetic sequence generated into a temporary folder, or the first ``--frames`` images of a
+MOTChallenge sequence folder (``--sequence``, e.g. real people). Both models load the same
+trained weights (default: the demo's model, when it exists), so both see real detections and the
+tracker has people to follow; plain RetinaNet ignores the Re-ID weights. Without weights both are
+randomly initialised, which yields almost no detections and flatters the tracker: the script says
+so. ``--markdown`` writes the result as the README's generated table.
 """
 
 import argparse
+import platform
+import statistics
+import sys
 import tempfile
 from pathlib import Path
 
@@ -26,24 +31,32 @@ from detectron2.modeling import build_model
 
 import lwf_track  # noqa: F401
 from lwf_track.data.synthetic import generate_benchmark
+from lwf_track.utils.io import atomic_write_text
 
 from bench.common import load_cfg, tracker_vs_retinanet_seconds
 
+GOAL = 0.95
 
-def main():
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="configs/lwf_synthetic_cpu.yaml")
     parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="alternations per measurement")
+    parser.add_argument("--repeats", type=int, default=1, help="independent paired measurements")
     parser.add_argument("--width", type=int, default=384)
     parser.add_argument("--height", type=int, default=216)
     parser.add_argument("--weights", default="output/demo/model_final.pth")
     parser.add_argument("--sequence", help="a sequence folder with img1/ (default: synthetic)")
-    args = parser.parse_args()
-    trained = Path(args.weights).is_file()
-    weights = ["MODEL.WEIGHTS", args.weights, "MODEL.REID.NUM_IDENTITIES", 0] if trained else []
-    cfg = load_cfg(args.config, weights)  # nID from the checkpoint
-    tmp = Path(tempfile.mkdtemp())
+    parser.add_argument("--markdown", help="also write the result as a markdown table here")
+    args = parser.parse_args(argv)
+    if args.frames < 1 or args.rounds < 1 or args.repeats < 1:
+        parser.error("need --frames, --rounds and --repeats >= 1")
+    return args
+
+
+def load_frames(cfg, args, tmp: Path):
+    """Model inputs of the first ``--frames`` frames, resized as at test time; and the folder."""
     if args.sequence:
         seq = Path(args.sequence)
         if not sorted(seq.glob("img1/*.jpg")):
@@ -59,35 +72,96 @@ def main():
         resized = resize.get_transform(image).apply_image(image)
         tensor = torch.as_tensor(resized.transpose(2, 0, 1).astype("float32"))
         frames.append({"image": tensor, "height": image.shape[0], "width": image.shape[1]})
+    return frames, seq
 
+
+def build_models(cfg, weights: str | None) -> dict:
+    """The tracker and plain RetinaNet, same init seed and (when given) the same weights."""
     models = {}
     for name, meta_arch in (("tracker", "LWFTracker"), ("RetinaNet", "RetinaNet")):
         model_cfg = cfg.clone()
         model_cfg.MODEL.META_ARCHITECTURE = meta_arch
         torch.manual_seed(0)
         models[name] = build_model(model_cfg).eval()
-        if trained:
-            DetectionCheckpointer(models[name]).load(args.weights)
-    median = tracker_vs_retinanet_seconds(
-        cfg,
-        models["tracker"],
-        models["RetinaNet"],
-        frames,
-        tmp / "tracks.txt",
-        rounds=args.rounds,
-        warmup=1,
-    )
-    fps = {name: len(frames) / seconds for name, seconds in median.items()}
+        if weights:
+            DetectionCheckpointer(models[name]).load(weights)
+    return models
+
+
+def markdown_result(command: str, result: dict) -> str:
+    """One setting's measurements as a table for the README's generated block."""
+    header = ["config", "frames", "weights", "RetinaNet frames/s", "tracker frames/s"]
+    header += ["added ms/frame", "ratio per measurement", "median ratio", f"goal >= {GOAL}"]
+    ratios = result["ratios"]
+    plain, tracker = (statistics.median(result["fps"][k]) for k in ("RetinaNet", "tracker"))
+    cells = [
+        f"`{result['config']}`",
+        result["frames"],
+        f"`{result['weights']}`" if result["weights"] else "none (random init)",
+        f"{plain:.1f}",
+        f"{tracker:.1f}",
+        f"{1000 / tracker - 1000 / plain:.1f}",
+        " / ".join(f"{r:.3f}" for r in ratios),
+        f"**{statistics.median(ratios):.3f}**",
+        "met" if statistics.median(ratios) >= GOAL else "NOT met",
+    ]
+    lines = [f"`{command}`", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |", "", f"Machine: {result['machine']}."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    trained = Path(args.weights).is_file()
+    weights = ["MODEL.WEIGHTS", args.weights, "MODEL.REID.NUM_IDENTITIES", 0] if trained else []
+    cfg = load_cfg(args.config, weights)  # nID from the checkpoint
+    tmp = Path(tempfile.mkdtemp())
+    frames, seq = load_frames(cfg, args, tmp)
+    models = build_models(cfg, args.weights if trained else None)
     size = f"{frames[0]['width']}x{frames[0]['height']}"
     print(f"{args.config}: {len(frames)} frames {size} of {seq.name}, {args.rounds} rounds")
     if trained:
         print(f"  weights: {args.weights}")
     else:
         print(f"  no weights at {args.weights}: random init, few detections (flatters the tracker)")
-    print(f"  plain RetinaNet inference: {fps['RetinaNet']:6.1f} frames/s")
-    print(f"  full tracker (LWFTracker + association + writing): {fps['tracker']:6.1f} frames/s")
-    ratio = fps["tracker"] / fps["RetinaNet"]
-    print(f"tracker / RetinaNet frames/s ratio: {ratio:.3f} (goal >= 0.95)")
+    fps = {"tracker": [], "RetinaNet": []}
+    ratios = []
+    for repeat in range(args.repeats):
+        median = tracker_vs_retinanet_seconds(
+            cfg,
+            models["tracker"],
+            models["RetinaNet"],
+            frames,
+            tmp / "tracks.txt",
+            rounds=args.rounds,
+            warmup=1,
+        )
+        for name, seconds in median.items():
+            fps[name].append(len(frames) / seconds)
+        ratios.append(fps["tracker"][-1] / fps["RetinaNet"][-1])
+        print(
+            f"  measurement {repeat + 1}/{args.repeats}: plain RetinaNet inference "
+            f"{fps['RetinaNet'][-1]:6.1f} frames/s, full tracker (LWFTracker + association + "
+            f"writing) {fps['tracker'][-1]:6.1f} frames/s, ratio {ratios[-1]:.3f}",
+            flush=True,
+        )
+    ratio = statistics.median(ratios)
+    print(
+        f"tracker / RetinaNet frames/s ratio: {ratio:.3f} (goal >= {GOAL}; median of {len(ratios)})"
+    )
+    if args.markdown:
+        result = {
+            "config": args.config,
+            "frames": f"{len(frames)} {size} of {seq.name}",
+            "weights": args.weights if trained else None,
+            "fps": fps,
+            "ratios": ratios,
+            "machine": f"{platform.processor() or platform.machine()}, "
+            f"{torch.get_num_threads()} torch threads, {cfg.MODEL.DEVICE}",
+        }
+        command = " ".join(["python -m bench.tracking_fps", *(argv or sys.argv[1:])])
+        atomic_write_text(args.markdown, markdown_result(command, result))
+        print(f"wrote {args.markdown}")
 
 
 if __name__ == "__main__":

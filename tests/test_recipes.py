@@ -123,11 +123,45 @@ def test_comparison_rows_flip_the_verdict_where_lower_is_better(tmp_path):
         run["metrics"] = {**run["metrics"], "MOTA": 60.0 + index, "FN": 400 + index}
         store.write(run)
     side_a = ("lwf_pets09_cpu_from_demo_mix", {})
-    row = comparison_table([(side_a, ("lwf_pets09_cpu", {}))], store).splitlines()[-1]
+    table = comparison_table([(side_a, ("lwf_pets09_cpu", {}))], store)
+    row = next(line for line in table.splitlines() if line.startswith("| `"))  # Welch's
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[2] == "2 vs 2"
     assert cells[3].startswith("+19.8") and cells[3].endswith("better")  # MOTA
     assert cells[7].startswith("-200") and cells[7].endswith("better")  # FN: fewer misses
+
+
+def test_paired_rows_use_the_seeds_both_sides_ran_once_and_a_side_may_name_a_note(tmp_path):
+    store = RecipeStore(tmp_path / "results")
+    note = "started from another run"
+    runs = [  # (name, SEED, MAX_ITER 600 or the config, MOTA, note)
+        ("a1", 1, False, 70.0, ""),
+        ("a2", 2, False, 71.0, ""),
+        ("a3", 3, False, 66.0, ""),
+        ("b2", 2, True, 75.0, ""),
+        ("b3", 3, True, 68.0, ""),
+        ("b3_again", 3, True, 90.0, ""),  # seed 3 twice on this side: not paired
+        ("b1", 1, True, 74.0, ""),
+        ("n1", 1, True, 10.0, note),  # the noted variant of the same changes
+        ("n2", 2, True, 12.0, note),
+    ]
+    for name, seed, longer, mota, run_note in runs:
+        opts = ["SEED", seed, *(["SOLVER.MAX_ITER", 600] if longer else [])]
+        store.write(record_run(fake_run(tmp_path, name, opts, mota=mota), CONFIG, run_note))
+    recipe = "lwf_pets09_cpu_from_demo_mix"
+    longer = {"SOLVER.MAX_ITER": 600}
+    table = comparison_table(
+        [((recipe, longer), (recipe, {})), ((recipe, longer, note), (recipe, {}))], store
+    )
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
+    assert cells[0][2] == "4 vs 3" and cells[1][2] == "2 vs 3"  # Welch: every run of a side
+    paired, noted = cells[2], cells[3]
+    assert paired[2] == "1, 2" and paired[3] == "+4.0 [+4.0, +4.0] better"
+    assert noted[0].startswith(f"`{recipe}`, {note}; changed: `SOLVER.MAX_ITER 600`")
+    assert noted[2] == "1, 2"
+    low, high = stats.ttest_rel([10.0, 12.0], [70.0, 71.0]).confidence_interval(0.95)
+    assert noted[3] == f"-59.5 [{low:+.1f}, {high:+.1f}] worse"
 
 
 def test_the_committed_recipe_tables_are_made_from_the_committed_records(tmp_path):

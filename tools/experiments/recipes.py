@@ -26,7 +26,7 @@ from tools.demo import DEMO_TIMES_FILE
 
 from .runner import EVAL_METRICS, TRAINING_LOG, read_overall
 from .settings import REPO
-from .stats import BETTER, WORSE, mean_std, welch_difference
+from .stats import BETTER, WORSE, mean_std, paired_difference, welch_difference
 
 RUN_KEYS = ("SEED", "MODEL.WEIGHTS")  # differ between runs of one variant
 TABLE_METRICS = ("MOTA", "IDF1", "HOTA", "MOTP", "FP", "FN", "IDS", "AP", "AP50", "TPR@FAR=0.1")
@@ -42,6 +42,12 @@ WELCH_CAPTION = (
     "Each row: mean(A) - mean(B) over the runs of each side (different seeds and starting models,"
     " so unpaired) with Welch's 95% confidence interval; better / worse only when the interval"
     " excludes 0 (for FP and FN lower is better)."
+)
+PAIRED_CAPTION = (
+    "The same comparisons over the seeds both sides ran (one run of that SEED on each side; the"
+    " trials run as pairs also share the starting model): mean of the per-seed differences A - B"
+    " with the paired-t 95% confidence interval; n/a below two pairs. Seven metrics a row, none"
+    " corrected for the others: one interval that excludes 0 is weak evidence alone."
 )
 
 
@@ -243,19 +249,46 @@ def _values(runs: Sequence[dict], metric: str) -> list:
 
 
 def comparison_table(comparisons: Sequence[tuple], store: RecipeStore) -> str:
-    """Welch differences of each ``((recipe A, changes A), (recipe B, changes B))`` pair (changes:
-    the variant's config changes, ``{}`` for the config as it is); n/a while a side has fewer
-    than two runs."""
-    header = ["A", "B", "runs", *(f"Δ{m} [95% CI]" for m in COMPARED_METRICS)]
-    lines = [WELCH_CAPTION, "", _row(header), "|" + "---|" * len(header)]
+    """Differences of each ``(side A, side B)`` pair: Welch's over all runs of each side, then
+    paired over the seeds both sides ran. A side is ``(recipe, changes)`` or ``(recipe, changes,
+    note)``: the variant's config changes (``{}`` for the config as it is) and its record note."""
+    metrics_header = [f"Δ{m} [95% CI]" for m in COMPARED_METRICS]
+    welch = [WELCH_CAPTION, "", _row(["A", "B", "runs", *metrics_header])]
+    paired = [PAIRED_CAPTION, "", _row(["A", "B", "seeds paired", *metrics_header])]
+    for lines in (welch, paired):
+        lines.append("|" + "---|" * (3 + len(COMPARED_METRICS)))
     for side_a, side_b in comparisons:
         runs_a, runs_b = _variant_runs(store, *side_a), _variant_runs(store, *side_b)
-        cells = [_side_name(*side_a), _side_name(*side_b), f"{len(runs_a)} vs {len(runs_b)}"]
+        names = [_side_name(*side_a), _side_name(*side_b)]
+        pairs = _pairs_by_seed(runs_a, runs_b)
+        seeds = ", ".join(str(run_a["seed"]) for run_a, _ in pairs) or "none"
+        welch_cells = [*names, f"{len(runs_a)} vs {len(runs_b)}"]
+        paired_cells = [*names, seeds]
         for metric in COMPARED_METRICS:
             difference = welch_difference(_values(runs_a, metric), _values(runs_b, metric))
-            cells.append(_difference_cell(difference, metric))
-        lines.append(_row(cells))
-    return "\n".join(lines) + "\n"
+            welch_cells.append(_difference_cell(difference, metric))
+            with_values = [
+                p for p in pairs if None not in (_value(p[0], metric), _value(p[1], metric))
+            ]
+            difference = paired_difference(
+                [_value(a, metric) for a, _ in with_values],
+                [_value(b, metric) for _, b in with_values],
+            )
+            paired_cells.append(_difference_cell(difference, metric))
+        welch.append(_row(welch_cells))
+        paired.append(_row(paired_cells))
+    return "\n".join([*welch, "", *paired]) + "\n"
+
+
+def _pairs_by_seed(runs_a: Sequence[dict], runs_b: Sequence[dict]) -> list[tuple]:
+    """(run A, run B) of every SEED that each side ran exactly once, in seed order."""
+
+    def once(runs):
+        seeds = [run["seed"] for run in runs]
+        return {run["seed"]: run for run in runs if seeds.count(run["seed"]) == 1}
+
+    by_seed_a, by_seed_b = once(runs_a), once(runs_b)
+    return [(by_seed_a[s], by_seed_b[s]) for s in sorted(by_seed_a.keys() & by_seed_b.keys())]
 
 
 def _difference_cell(difference, metric: str) -> str:
@@ -270,13 +303,16 @@ def _difference_cell(difference, metric: str) -> str:
     return f"{_number(difference.mean, metric, True)} {interval} {verdict}"
 
 
-def _variant_runs(store: RecipeStore, recipe: str, changes: dict) -> list[dict]:
-    """The runs of ``recipe`` without a note whose variant changes are exactly ``changes``."""
-    return [r for r in store.runs(recipe) if not r.get("note") and variant_changes(r) == changes]
+def _variant_runs(store: RecipeStore, recipe: str, changes: dict, note: str = "") -> list[dict]:
+    """The runs of ``recipe`` with this record ``note`` whose variant changes are ``changes``."""
+    return [
+        r for r in store.runs(recipe) if r.get("note", "") == note and variant_changes(r) == changes
+    ]
 
 
-def _side_name(recipe: str, changes: dict) -> str:
-    return f"`{recipe}`, " + (f"changed: `{_changes_text(changes)}`" if changes else AS_CONFIGURED)
+def _side_name(recipe: str, changes: dict, note: str = "") -> str:
+    name = f"changed: `{_changes_text(changes)}`" if changes else AS_CONFIGURED
+    return f"`{recipe}`, " + (f"{note}; {name}" if note else name)
 
 
 def write_recipe_tables(store: RecipeStore, comparisons: Sequence[tuple], command: str) -> list:
