@@ -44,10 +44,10 @@ WELCH_CAPTION = (
     " excludes 0 (for FP and FN lower is better)."
 )
 PAIRED_CAPTION = (
-    "The same comparisons over the seeds both sides ran (one run of that SEED on each side; the"
-    " trials run as pairs also share the starting model): mean of the per-seed differences A - B"
-    " with the paired-t 95% confidence interval; n/a below two pairs. Seven metrics a row, none"
-    " corrected for the others: one interval that excludes 0 is weak evidence alone."
+    "The same comparisons over the seeds both sides ran (one run of that SEED on each side): mean"
+    " of the per-seed differences A - B with the paired-t 95% confidence interval; n/a below two"
+    " pairs. Seven metrics a row, none corrected for the others: one interval that excludes 0 is"
+    " weak evidence alone."
 )
 
 
