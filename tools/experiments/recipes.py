@@ -26,7 +26,7 @@ from tools.demo import DEMO_TIMES_FILE
 
 from .runner import EVAL_METRICS, TRAINING_LOG, read_overall
 from .settings import REPO
-from .stats import BETTER, WORSE, mean_std, paired_difference, welch_difference
+from .stats import BETTER, WORSE, mean_std, pair_by_seed, paired_difference, welch_difference
 
 RUN_KEYS = ("SEED", "MODEL.WEIGHTS")  # differ between runs of one variant
 TABLE_METRICS = ("MOTA", "IDF1", "HOTA", "MOTP", "FP", "FN", "IDS", "AP", "AP50", "TPR@FAR=0.1")
@@ -260,35 +260,25 @@ def comparison_table(comparisons: Sequence[tuple], store: RecipeStore) -> str:
     for side_a, side_b in comparisons:
         runs_a, runs_b = _variant_runs(store, *side_a), _variant_runs(store, *side_b)
         names = [_side_name(*side_a), _side_name(*side_b)]
-        pairs = _pairs_by_seed(runs_a, runs_b)
-        seeds = ", ".join(str(run_a["seed"]) for run_a, _ in pairs) or "none"
+        once_a, once_b = _seeds_run_once(runs_a), _seeds_run_once(runs_b)
+        seeds = sorted({r["seed"] for r in once_a} & {r["seed"] for r in once_b})
         welch_cells = [*names, f"{len(runs_a)} vs {len(runs_b)}"]
-        paired_cells = [*names, seeds]
+        paired_cells = [*names, ", ".join(map(str, seeds)) or "none"]
         for metric in COMPARED_METRICS:
             difference = welch_difference(_values(runs_a, metric), _values(runs_b, metric))
             welch_cells.append(_difference_cell(difference, metric))
-            with_values = [
-                p for p in pairs if None not in (_value(p[0], metric), _value(p[1], metric))
-            ]
-            difference = paired_difference(
-                [_value(a, metric) for a, _ in with_values],
-                [_value(b, metric) for _, b in with_values],
-            )
+            difference = paired_difference(*pair_by_seed(once_a, once_b, metric))
             paired_cells.append(_difference_cell(difference, metric))
         welch.append(_row(welch_cells))
         paired.append(_row(paired_cells))
     return "\n".join([*welch, "", *paired]) + "\n"
 
 
-def _pairs_by_seed(runs_a: Sequence[dict], runs_b: Sequence[dict]) -> list[tuple]:
-    """(run A, run B) of every SEED that each side ran exactly once, in seed order."""
-
-    def once(runs):
-        seeds = [run["seed"] for run in runs]
-        return {run["seed"]: run for run in runs if seeds.count(run["seed"]) == 1}
-
-    by_seed_a, by_seed_b = once(runs_a), once(runs_b)
-    return [(by_seed_a[s], by_seed_b[s]) for s in sorted(by_seed_a.keys() & by_seed_b.keys())]
+def _seeds_run_once(runs: Sequence[dict]) -> list[dict]:
+    """The runs whose SEED no other of ``runs`` has: a recipe may hold two runs of one seed from
+    different starting models, and neither is the pair of the other side's run."""
+    seeds = [run["seed"] for run in runs]
+    return [run for run in runs if seeds.count(run["seed"]) == 1]
 
 
 def _difference_cell(difference, metric: str) -> str:
