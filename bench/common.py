@@ -1,7 +1,9 @@
 """Shared pieces of the benchmarks: configs, synthetic batches, paired timing."""
 
+import platform
 import statistics
 import time
+from pathlib import Path
 from typing import Callable, Dict, List
 
 import torch
@@ -11,6 +13,18 @@ from detectron2.structures import Boxes, Instances
 from lwf_track.data.mot_format import write_mot_results
 from lwf_track.engine import build_config
 from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
+
+
+def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's model name where the OS says it (Linux), else the architecture: speed ratios
+    differ between machines, so a result names the one it was measured on."""
+    path = Path(cpuinfo)
+    if path.is_file():
+        for line in path.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return f"{value.strip()} ({platform.machine()})"
+    return platform.processor() or platform.machine()
 
 
 def load_cfg(config_file: str, opts=()) -> "CfgNode":  # noqa: F821

@@ -16,7 +16,6 @@ so. ``--markdown`` writes the result as the README's generated table.
 """
 
 import argparse
-import platform
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ import lwf_track  # noqa: F401
 from lwf_track.data.synthetic import generate_benchmark
 from lwf_track.utils.io import atomic_write_text
 
-from bench.common import load_cfg, tracker_vs_retinanet_seconds
+from bench.common import cpu_name, load_cfg, tracker_vs_retinanet_seconds
 
 GOAL = 0.95
 
@@ -157,7 +156,7 @@ def main(argv=None):
             "weights": args.weights if trained else None,
             "fps": fps,
             "ratios": ratios,
-            "machine": f"{platform.processor() or platform.machine()}, "
+            "machine": f"{cpu_name()}, "
             f"{torch.get_num_threads()} torch threads, {cfg.MODEL.DEVICE}",
         }
         command = " ".join(["python -m bench.tracking_fps", *(argv or sys.argv[1:])])

@@ -128,6 +128,9 @@ def _add_tracker_config(cfg: CN) -> None:
     # A tracked track matched only by low-score detections (stage 3) for more than this many
     # frames (at 30 fps, scaled like TRACK_BUFFER) is marked lost; 0 = no limit (ByteTrack).
     cfg.TRACKER.MAX_LOW_SCORE_FRAMES = 0
+    # Stage 2 also matches the lost tracks stage 1 left by IoU (ByteTrack): recovers people whose
+    # embedding is too weak to recognise after an occlusion; False: by appearance only (FairMOT).
+    cfg.TRACKER.LOST_BY_IOU = False
     # Momentum of the track embedding EMA: e <- m * e + (1 - m) * e_new.
     cfg.TRACKER.EMBED_MOMENTUM = 0.9
     # Box reported for a matched track: "detection" (the matched detection's box) or "kalman"

@@ -1,8 +1,11 @@
 """bench/tracking_fps.py on a few frames of a given sequence folder (random weights: the ratio's
 value means nothing here; that it runs, reads the folder and reports one does)."""
 
+import platform
+
 from e2e_helpers import run_command
 
+from bench.common import cpu_name
 from bench.tracking_fps import GOAL, markdown_result
 from lwf_track.data.synthetic import generate_benchmark
 
@@ -40,3 +43,12 @@ def test_the_goal_is_judged_on_the_median_measurement():
     assert cells[3:] == ["10.0", "9.6", "4.2", "0.900 / 0.960 / 0.990", "**0.960**", "met"]
     result["ratios"] = [0.90, GOAL - 0.01, 0.99]
     assert markdown_result("cmd", result).splitlines()[4].endswith("| NOT met |")
+
+
+def test_the_machine_line_names_the_cpu_model(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\n")
+    assert cpu_name(str(cpuinfo)) == f"AMD EPYC ({platform.machine()})"
+    cpuinfo.write_text("processor\t: 0\n")  # no model name (some ARM kernels): the architecture
+    assert cpu_name(str(cpuinfo)) == (platform.processor() or platform.machine())
+    assert cpu_name(str(tmp_path / "absent")) == (platform.processor() or platform.machine())

@@ -76,6 +76,21 @@ def test_a_config_edited_after_a_run_shows_the_run_as_a_variant(tmp_path):
     assert variant(result) == "changed: `SOLVER.MAX_ITER 400`"  # what the run used
 
 
+def test_an_evaluation_alone_is_recorded_without_a_wall_time(tmp_path):
+    """track_net.py --eval-only leaves its config in OUTPUT_DIR/inference/ and no training log."""
+    run_dir = tmp_path / "retracked"
+    (run_dir / "inference").mkdir(parents=True)
+    opts = ["MODEL.WEIGHTS", "trained/model_final.pth", "TRACKER.LOST_BY_IOU", True, "SEED", 10]
+    cfg = build_config(CONFIG, [*opts, "OUTPUT_DIR", str(run_dir / "inference")])
+    (run_dir / "inference" / "config.yaml").write_text(cfg.dump())
+    overall = {"MOTA": 71.0, "IDF1": 62.0, "FP": 90, "FN": 210, "AP": 38.0}
+    (run_dir / "inference" / "mot_metrics.json").write_text(json.dumps({"OVERALL": overall}))
+    result = record_run(run_dir, CONFIG)
+    assert (result["seed"], result["weights"]) == (10, "trained/model_final.pth")
+    assert result["metrics"]["MOTA"] == 71.0 and result["wall_seconds"] is None
+    assert variant(result) == "changed: `TRACKER.LOST_BY_IOU true`"
+
+
 def test_a_folder_without_config_yaml_is_named(tmp_path):
     with pytest.raises(SystemExit, match="config.yaml not found"):
         main(["--results", str(tmp_path / "r"), "record", "--config-file", CONFIG, str(tmp_path)])

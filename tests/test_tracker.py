@@ -245,6 +245,26 @@ def test_stranger_at_the_predicted_place_does_not_take_a_lost_id():
     assert states == [(1, TrackState.LOST), (2, TrackState.TRACKED)]
 
 
+def test_lost_by_iou_recovers_a_track_whose_appearance_no_longer_matches():
+    """With ``lost_by_iou`` (ByteTrack's stage 2 over tracked + lost tracks) the same detection as
+    above keeps the lost id: the motion model vouches for it where the embedding cannot."""
+    cfg = tracker_cfg()
+    cfg.TRACKER.LOST_BY_IOU = True
+    tracker = OnlineTracker(cfg, frame_rate=30)
+    person, changed = appearance(1), appearance(2)
+    for t in range(1, 9):
+        tracker.update(frame([walker_box(t)], [0.9], [person]))
+    for t in range(9, 12):
+        tracker.update(empty_frame(with_embeddings=True))
+    assert [t.state for t in tracker.tracks] == [TrackState.LOST]
+    assert ids(tracker.update(frame([walker_box(12)], [0.9], [changed]))) == [1]
+    far_away = [500.0, 150.0, 540.0, 250.0]  # no IoU with the prediction: still a new identity
+    for t in range(13, 16):
+        tracker.update(empty_frame(with_embeddings=True))
+    tracker.update(frame([far_away], [0.9], [changed]))
+    assert ids(tracker.update(frame([far_away], [0.9], [changed]))) == [2]
+
+
 def test_without_embeddings_lost_tracks_are_recovered_by_iou():
     tracker = make_tracker()
     for t in range(1, 9):

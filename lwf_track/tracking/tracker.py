@@ -1,10 +1,10 @@
 """Online tracker: Kalman motion + Re-ID appearance + IoU, with BYTE's low-score stage.
 
 Each frame, in this order: Kalman predict; 1) confirmed (tracked + lost) tracks vs high detections
-by embedding distance fused with Mahalanobis motion; 2) remaining tracked tracks vs remaining high
-detections by IoU; 3) remaining tracked tracks vs low detections by IoU (BYTE); 4) unconfirmed
-tracks vs remaining high detections by IoU; 5) births; 6) losses (unmatched, or on low-score
-matches alone for too long) and deaths.
+by embedding distance fused with Mahalanobis motion; 2) remaining tracked tracks (and, with
+``lost_by_iou``, remaining lost ones) vs remaining high detections by IoU; 3) remaining tracked
+tracks vs low detections by IoU (BYTE); 4) unconfirmed tracks vs remaining high detections by IoU;
+5) births; 6) losses (unmatched, or on low-score matches alone for too long) and deaths.
 
 Without ``pred_embeddings`` (or for a track that never saw one) stage 1 cannot compare
 appearance: those tracks, lost ones included, go straight to the IoU stage 2, which makes the
@@ -93,6 +93,7 @@ class OnlineTracker:
         embed_momentum: float,
         output_box: str = "detection",
         max_low_score_frames: int = 0,
+        lost_by_iou: bool = False,
         frame_rate: float = 30,
     ):
         """
@@ -114,6 +115,10 @@ class OnlineTracker:
                 may live on stage-3 (low-score) matches alone before it is marked lost; 0 = no
                 limit. Stops a track that a person started from staying on a static false
                 positive (a post the detector scores just above ``low_score_thresh``).
+            lost_by_iou: stage 2 also offers the lost tracks stage 1 left, as ByteTrack's first
+                association does: a person whose embedding is too weak to recognise after an
+                occlusion can still be recovered where the motion model expects them. False: a
+                lost track comes back by appearance only (FairMOT).
             frame_rate: frames per second of the sequence.
         """
         if not 0.0 <= low_score_thresh <= high_score_thresh:
@@ -136,6 +141,7 @@ class OnlineTracker:
         self.unconfirmed_match_thresh = unconfirmed_match_thresh
         self.embed_momentum = embed_momentum
         self.output_box = output_box
+        self.lost_by_iou = lost_by_iou
         self.max_lost_frames = int(track_buffer * frame_rate / 30.0)
         # at least one frame, so that a limit never means "no limit" at a low frame rate
         self.max_low_score_frames = (
@@ -164,6 +170,7 @@ class OnlineTracker:
             "embed_momentum": tracker.EMBED_MOMENTUM,
             "output_box": tracker.OUTPUT_BOX,
             "max_low_score_frames": tracker.MAX_LOW_SCORE_FRAMES,
+            "lost_by_iou": tracker.LOST_BY_IOU,
             "frame_rate": frame_rate,
         }
 
@@ -193,7 +200,8 @@ class OnlineTracker:
         matched[comparable] = True
         matched[not_taken] = False
         high = high[~matched[high]]
-        left, high = self._match_by_iou(_tracked(left) + by_iou_only, detections, high)
+        by_iou = left if self.lost_by_iou else _tracked(left)
+        left, high = self._match_by_iou(by_iou + by_iou_only, detections, high)
         unmatched_tracked = self._match_low_scores(_tracked(left), detections, low)
         unmatched_unconfirmed, high = self._match_unconfirmed(unconfirmed, detections, high)
         self._start_tracks(detections, high)
@@ -231,7 +239,8 @@ class OnlineTracker:
         self, tracks: List[Track], detections: _Detections, indices: np.ndarray
     ) -> Tuple[List[Track], np.ndarray]:
         """Stage 2: IoU of the predicted box, for tracks whose appearance did not match (fast
-        motion, occluded embedding) or cannot be compared."""
+        motion, occluded embedding; lost tracks only with ``lost_by_iou``) or cannot be
+        compared."""
         cost = iou_distance(_kalman_boxes(tracks), detections.boxes[indices])
         return self._assign(tracks, detections, indices, cost, self.iou_match_thresh)
 

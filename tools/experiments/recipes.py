@@ -98,12 +98,19 @@ def wall_seconds(run_dir: Path):
 
 def record_run(run_dir, config_file: str, note: str = "") -> dict:
     """A run's result: its whole config (from the ``config.yaml`` it wrote), evaluation, chosen
-    threshold, wall time. ``note`` names what the config cannot show (e.g. how the training data
-    was generated); runs with different notes are different variants."""
+    threshold, wall time (None for an evaluation alone). ``note`` names what the config cannot
+    show (e.g. how the training data was generated); runs with different notes are different
+    variants."""
     run_dir = Path(run_dir)
-    dumped = run_dir / "config.yaml"
-    if not dumped.exists():
-        raise FileNotFoundError(f"{dumped} not found: not an OUTPUT_DIR of train_net.py")
+    # train_net.py writes OUTPUT_DIR/config.yaml; track_net.py --eval-only (a trained model
+    # tracked again with other keys) OUTPUT_DIR/inference/config.yaml
+    written = [run_dir / "config.yaml", run_dir / "inference" / "config.yaml"]
+    dumped = next((path for path in written if path.exists()), None)
+    if dumped is None:
+        raise FileNotFoundError(
+            f"{written[0]} not found (nor {written[1]}): not an OUTPUT_DIR of train_net.py or of "
+            "track_net.py --eval-only"
+        )
     _configured(config_file)  # a config file that does not load fails here, not in the tables
     config = flatten(build_config(str(dumped)))
     del config["OUTPUT_DIR"]  # where the run lived, not how it ran
