@@ -3,6 +3,7 @@
 import platform
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable, Dict, List
 
@@ -58,39 +59,57 @@ def random_batch(
     return batch
 
 
+def _timed(fn: Callable[[], object]):
+    """``fn()``'s result and its wall seconds (the GPU's queued work included)."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    result = fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return result, time.perf_counter() - start
+
+
 def paired_times(functions: Dict[str, Callable[[], None]], rounds: int, warmup: int = 2):
     """Alternate the functions round by round so machine noise hits all of them alike."""
     times: Dict[str, List[float]] = {name: [] for name in functions}
     for round_index in range(warmup + rounds):
         for name, fn in functions.items():
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            fn()
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
+            _, seconds = _timed(fn)
             if round_index >= warmup:
-                times[name].append(time.perf_counter() - start)
+                times[name].append(seconds)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
 def tracker_vs_retinanet_seconds(
     cfg, tracker_model, plain_model, frames: list, tracks_path, rounds: int, warmup: int
 ) -> Dict[str, float]:
-    """Median seconds of the whole tracker (model, association, writing the results) and of
-    plain RetinaNet inference over the same ``frames`` (model inputs), paired in one run."""
+    """Median seconds per round of the whole tracker (model, association, writing the results)
+    and of plain RetinaNet inference over the same ``frames`` (model inputs), paired in one run.
 
-    def run_plain():
-        for inputs in frames:
-            plain_model([inputs])
-
-    def run_tracker():
-        tracker = OnlineTracker(cfg, frame_rate=30)
-        rows = []
-        for frame, inputs in enumerate(frames, start=1):
-            detections = tracker_model([inputs])[0]["instances"]
-            rows.extend(tracks_to_mot_rows(frame, tracker.update(detections), 0.0))
-        write_mot_results(str(tracks_path), rows)
-
+    The two alternate frame by frame (which goes first alternates too), so a slow spell of a
+    shared machine hits both alike instead of one whole round of one of them."""
+    totals: Dict[str, List[float]] = {"RetinaNet": [], "tracker": []}
     with torch.no_grad():
-        return paired_times({"RetinaNet": run_plain, "tracker": run_tracker}, rounds, warmup)
+        for round_index in range(warmup + rounds):
+            tracker = OnlineTracker(cfg, frame_rate=30)
+            rows: list = []
+            seconds = {"RetinaNet": 0.0, "tracker": 0.0}
+            for frame, inputs in enumerate(frames, start=1):
+                steps = {
+                    "RetinaNet": partial(plain_model, [inputs]),
+                    "tracker": partial(_track_frame, tracker, tracker_model, inputs, frame, rows),
+                }
+                for name in sorted(steps, reverse=frame % 2 == 0):
+                    seconds[name] += _timed(steps[name])[1]
+            seconds["tracker"] += _timed(partial(write_mot_results, str(tracks_path), rows))[1]
+            if round_index >= warmup:
+                for name, value in seconds.items():
+                    totals[name].append(value)
+    return {name: statistics.median(values) for name, values in totals.items()}
+
+
+def _track_frame(tracker: OnlineTracker, model, inputs: dict, frame: int, rows: list) -> None:
+    """One frame of the tracker: the model, then association; its MOT rows go to ``rows``."""
+    detections = model([inputs])[0]["instances"]
+    rows.extend(tracks_to_mot_rows(frame, tracker.update(detections), 0.0))

@@ -5,14 +5,15 @@ RetinaNet inference with the same backbone and input size, paired in one run.
     python -m bench.tracking_fps [--config configs/lwf_synthetic_cpu.yaml] [--frames 30]
         [--weights output/demo/model_final.pth] [--sequence DIR] [--repeats 3] [--markdown PATH]
 
-Goal: ratio >= 0.95, judged on the median of ``--repeats`` paired measurements (each alternates
-the two ``--rounds`` times): one measurement swings by a few hundredths from run to run. Frames
-are a synthetic sequence generated into a temporary folder, or the first ``--frames`` images of a
-MOTChallenge sequence folder (``--sequence``, e.g. real people). Both models load the same
-trained weights (default: the demo's model, when it exists), so both see real detections and the
-tracker has people to follow; plain RetinaNet ignores the Re-ID weights. Without weights both are
-randomly initialised, which yields almost no detections and flatters the tracker: the script says
-so. ``--markdown`` writes the result as the README's generated table.
+Goal: ratio >= 0.95, judged on the median of ``--repeats`` paired measurements (each the median of
+``--rounds`` rounds over the frames, the two alternating frame by frame): one measurement swings by
+a few hundredths from run to run. Frames are a synthetic sequence generated into a temporary folder,
+or the first ``--frames`` images of a MOTChallenge sequence folder (``--sequence``, e.g. real
+people). Both models load the same trained weights (default: the demo's model, when it exists), so
+both see real detections and the tracker has people to follow; plain RetinaNet ignores the Re-ID
+weights. Without weights both are randomly initialised, which yields almost no detections and
+flatters the tracker: the script says so. ``--markdown`` writes the result as the README's generated
+table.
 """
 
 import argparse
@@ -41,7 +42,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="configs/lwf_synthetic_cpu.yaml")
     parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--rounds", type=int, default=3, help="alternations per measurement")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds over the frames per measurement"
+    )
     parser.add_argument("--repeats", type=int, default=1, help="independent paired measurements")
     parser.add_argument("--width", type=int, default=384)
     parser.add_argument("--height", type=int, default=216)
