@@ -59,15 +59,15 @@ def random_batch(
     return batch
 
 
-def _timed(fn: Callable[[], object]):
-    """``fn()``'s result and its wall seconds (the GPU's queued work included)."""
+def _seconds(fn: Callable[[], object]) -> float:
+    """Wall seconds of ``fn()``, the GPU's queued work included."""
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     start = time.perf_counter()
-    result = fn()
+    fn()
     if torch.cuda.is_available():
         torch.cuda.synchronize()
-    return result, time.perf_counter() - start
+    return time.perf_counter() - start
 
 
 def paired_times(functions: Dict[str, Callable[[], None]], rounds: int, warmup: int = 2):
@@ -75,7 +75,7 @@ def paired_times(functions: Dict[str, Callable[[], None]], rounds: int, warmup: 
     times: Dict[str, List[float]] = {name: [] for name in functions}
     for round_index in range(warmup + rounds):
         for name, fn in functions.items():
-            _, seconds = _timed(fn)
+            seconds = _seconds(fn)
             if round_index >= warmup:
                 times[name].append(seconds)
     return {name: statistics.median(values) for name, values in times.items()}
@@ -101,8 +101,8 @@ def tracker_vs_retinanet_seconds(
                     "tracker": partial(_track_frame, tracker, tracker_model, inputs, frame, rows),
                 }
                 for name in sorted(steps, reverse=frame % 2 == 0):
-                    seconds[name] += _timed(steps[name])[1]
-            seconds["tracker"] += _timed(partial(write_mot_results, str(tracks_path), rows))[1]
+                    seconds[name] += _seconds(steps[name])
+            seconds["tracker"] += _seconds(partial(write_mot_results, str(tracks_path), rows))
             if round_index >= warmup:
                 for name, value in seconds.items():
                     totals[name].append(value)

@@ -5,7 +5,8 @@ python -m tools.recipe_runs record --config-file configs/lwf_pets09_cpu_from_dem
 python -m tools.recipe_runs report --readme README.md
 
 ``record`` writes RESULTS/<config stem>/<OUTPUT_DIR name>.json (committed; ~10 kB) from what the
-run left in its OUTPUT_DIR: its whole config (config.yaml), the evaluation
+run left in its OUTPUT_DIR (of train_net.py, or of track_net.py --eval-only: a trained model
+tracked again): its whole config (config.yaml), the evaluation
 (inference/mot_metrics.json), the chosen tracker threshold, the wall time of training and
 evaluation, and the demo's step times (demo_times.json) where there are any. ``--note`` names
 what a config cannot show (how a training set was generated). ``report`` writes
