@@ -65,6 +65,14 @@ def walker_box(t, x0=100.0, speed=4.0):
     return [x, 150.0, x + 40.0, 250.0]
 
 
+def walk_then_vanish(tracker, embedding):
+    """Frames 1-8: one walker with ``embedding``; frames 9-11: nobody, so its track is lost."""
+    for t in range(1, 9):
+        tracker.update(frame([walker_box(t)], [0.9], [embedding]))
+    for t in range(9, 12):
+        tracker.update(empty_frame(with_embeddings=True))
+
+
 def ids(output):
     return output.track_ids.tolist()
 
@@ -234,11 +242,8 @@ def test_stranger_at_the_predicted_place_does_not_take_a_lost_id():
     from the track's starts a new identity even at the predicted position. (While a track is
     still *tracked*, the IoU stage 2 would give it the id, as in FairMOT.)"""
     tracker = make_tracker()
-    person, stranger = appearance(1), appearance(2)
-    for t in range(1, 9):
-        tracker.update(frame([walker_box(t)], [0.9], [person]))
-    for t in range(9, 12):
-        tracker.update(empty_frame(with_embeddings=True))
+    stranger = appearance(2)
+    walk_then_vanish(tracker, appearance(1))
     assert len(tracker.update(frame([walker_box(12)], [0.9], [stranger]))) == 0  # unconfirmed
     assert ids(tracker.update(frame([walker_box(13)], [0.9], [stranger]))) == [2]
     states = sorted((t.track_id, t.state) for t in tracker.tracks)
@@ -251,11 +256,8 @@ def test_lost_by_iou_recovers_a_track_whose_appearance_no_longer_matches():
     cfg = tracker_cfg()
     cfg.TRACKER.LOST_BY_IOU = True
     tracker = OnlineTracker(cfg, frame_rate=30)
-    person, changed = appearance(1), appearance(2)
-    for t in range(1, 9):
-        tracker.update(frame([walker_box(t)], [0.9], [person]))
-    for t in range(9, 12):
-        tracker.update(empty_frame(with_embeddings=True))
+    changed = appearance(2)
+    walk_then_vanish(tracker, appearance(1))
     assert [t.state for t in tracker.tracks] == [TrackState.LOST]
     assert ids(tracker.update(frame([walker_box(12)], [0.9], [changed]))) == [1]
     far_away = [500.0, 150.0, 540.0, 250.0]  # no IoU with the prediction: still a new identity
