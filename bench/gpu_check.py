@@ -157,12 +157,10 @@ def training_figures(output: str) -> dict:
     }
 
 
-def checked(step: dict, name: str) -> dict:
-    """The step without its output; a failed step stops the check with the end of its log."""
-    output = step.pop("output")
+def stop_if_failed(step: dict, name: str, output: str) -> None:
+    """A failed step stops the check with the end of its log."""
     if step["returncode"] != 0:
         raise SystemExit(f"{name} failed ({step['command']}):\n{output[-3000:]}")
-    return step
 
 
 def overall_metrics(output_dir: Path) -> dict:
@@ -268,12 +266,15 @@ def environment() -> dict:
     }
 
 
-def run_check(scale: Scale, work: Path, timeout: float) -> dict:
+def run_check(scale: Scale, work: Path, timeout: float, save) -> dict:
+    """Every step in turn; ``save(report)`` after each, so a step that fails or runs out of
+    the machine's time leaves the figures of those before it."""
     data_root = work / "datasets"
     report = {"environment": environment()}
     start = time.perf_counter()
     report["data"] = lay_out_mot16(data_root, scale)
     report["data"]["seconds"] = round(time.perf_counter() - start, 1)
+    save(report)
 
     train = [REPO / "train_net.py", "--config-file", REPO / CONFIG, "--num-gpus", "1"]
     step = run_command(
@@ -283,15 +284,21 @@ def run_check(scale: Scale, work: Path, timeout: float) -> dict:
         work / "train.log",
         timeout,
     )
-    figures = training_figures(step["output"])
-    report["train"] = {**checked(step, "training"), **figures}
+    output = step.pop("output")
+    report["train"] = {**step, **training_figures(output)}
+    save(report)
+    stop_if_failed(step, "training", output)
 
     step = run_command(
         [REPO / "track_net.py", "--eval-only"], work, data_root, work / "track.log", timeout
     )
-    report["track"] = {**checked(step, "track_net.py --eval-only"), "metrics": {}}
+    output = step.pop("output")
+    report["track"] = step
+    save(report)
+    stop_if_failed(step, "track_net.py --eval-only", output)
     output_dir = work / "output" / "lwf_mot16"
     report["track"]["metrics"] = overall_metrics(output_dir)
+    save(report)
 
     weights = ["MODEL.WEIGHTS", str(output_dir / "model_final.pth"), "MODEL.REID.NUM_IDENTITIES", 0]
     cfg = load_cfg(REPO / CONFIG, [*scale.overrides, *weights])
@@ -299,8 +306,10 @@ def run_check(scale: Scale, work: Path, timeout: float) -> dict:
     test_sequence = min((data_root / "MOT16" / "test").iterdir())
     frames = load_frames(cfg, test_sequence, scale.fps_frames)
     report["fps"] = frames_per_second(cfg, models, frames, work)
+    save(report)
     report["model"] = model_report(models, frames[0])
     report["model"]["input"] = list(frames[0]["image"].shape[1:])
+    save(report)
     report["amp"] = amp_check(scale, work, data_root, timeout)
     report["seconds"] = round(time.perf_counter() - start, 1)
     return report
@@ -318,12 +327,18 @@ def main(argv=None):
         raise SystemExit("error: no CUDA GPU is visible; use --smoke for the CPU version")
     work = args.work or Path(tempfile.mkdtemp(prefix="gpu_check_"))
     work.mkdir(parents=True, exist_ok=True)
+    mode = "smoke" if args.smoke else "full"
+
+    def save(report, complete=False):
+        atomic_write_json(args.out, {"mode": mode, "complete": complete, **report})
+
     try:
-        report = {"mode": "smoke" if args.smoke else "full", **run_check(scale, work, args.timeout)}
+        report = run_check(scale, work, args.timeout, save)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
-    atomic_write_json(args.out, report)
+    save(report, complete=True)
+    report = {"mode": mode, "complete": True, **report}
     print(json.dumps(report, indent=2))
     print(f"wrote {args.out}")
     return report

@@ -15,6 +15,7 @@ def test_smoke_mode_trains_tracks_with_the_literal_command_and_reports_every_fig
     out = tmp_path / "gpu_check.json"
     report = gpu_check.main(["--smoke", "--work", str(tmp_path / "work"), "--out", str(out)])
     assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    assert report["complete"] is True
 
     assert report["train"]["returncode"] == 0
     assert report["train"]["timed_iterations"] >= 1  # 4 iterations, 3 of them warm-up
@@ -39,3 +40,18 @@ def test_smoke_mode_trains_tracks_with_the_literal_command_and_reports_every_fig
     if not torch.cuda.is_available():
         assert not report["amp"]["works"]
         assert report["amp"]["last_line"].startswith("error: SOLVER.AMP.ENABLED needs a GPU")
+
+
+def test_a_failed_step_leaves_the_figures_of_the_steps_before_it(tmp_path, monkeypatch):
+    def failing_training(args, work, data_root, log, timeout):
+        return {"command": "train_net.py", "returncode": 1, "seconds": 0.1, "output": "boom"}
+
+    monkeypatch.setattr(gpu_check, "run_command", failing_training)
+    out = tmp_path / "gpu_check.json"
+    with pytest.raises(SystemExit, match="training failed"):
+        gpu_check.main(["--smoke", "--work", str(tmp_path / "work"), "--out", str(out)])
+    report = json.loads(out.read_text())
+    assert report["complete"] is False
+    assert report["data"]["frames_per_sequence"] == gpu_check.SMOKE.frames
+    assert report["train"]["returncode"] == 1 and "output" not in report["train"]
+    assert "track" not in report
