@@ -117,6 +117,9 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.EMBED_WEIGHT = 0.98
     # Stage 1: chi-square probability p whose quantile (4 dof) gates by Mahalanobis distance.
     cfg.TRACKER.GATING_CONFIDENCE = 0.95
+    # Factor on the Kalman filter's position and velocity noise (DeepSORT's per-frame values,
+    # tuned at 30 fps): > 1 for sequences whose people move more between frames (low frame rate).
+    cfg.TRACKER.MOTION_NOISE_SCALE = 1.0
     # Stage 2: max IoU distance (1 - IoU) for tracked tracks vs remaining high detections.
     cfg.TRACKER.IOU_MATCH_THRESH = 0.5
     # Stage 3 (BYTE): max IoU distance for tracked tracks vs low-score detections.

@@ -222,6 +222,8 @@ def test_config_and_keyword_construction_agree():
     assert from_cfg.motion_gate == pytest.approx(9.4877, abs=1e-4)
     with pytest.raises(ValueError):
         OnlineTracker(**{**OnlineTracker.from_config(cfg), "low_score_thresh": 0.9})
+    with pytest.raises(ValueError, match="motion_noise_scale"):
+        OnlineTracker(**{**OnlineTracker.from_config(cfg), "motion_noise_scale": 0.0})
 
 
 def test_identity_survives_full_occlusion():
@@ -265,6 +267,23 @@ def test_lost_by_iou_recovers_a_track_whose_appearance_no_longer_matches():
         tracker.update(empty_frame(with_embeddings=True))
     tracker.update(frame([far_away], [0.9], [changed]))
     assert ids(tracker.update(frame([far_away], [0.9], [changed]))) == [2]
+
+
+@pytest.mark.parametrize("motion_noise_scale, expected_ids", [(1.0, [2]), (3.0, [1])])
+def test_motion_noise_scale_widens_the_motion_gate(motion_noise_scale, expected_ids):
+    """A walker jumps 40 px ahead of its predicted box (no overlap, same appearance), as people
+    do between frames at a low frame rate: outside the motion gate of DeepSORT's noise (squared
+    Mahalanobis distance 21 > 9.49), so it becomes a new identity; inside it with the noise x3
+    (2.3), so stage 1 keeps its id."""
+    cfg = tracker_cfg()
+    cfg.TRACKER.MOTION_NOISE_SCALE = motion_noise_scale
+    tracker = OnlineTracker(cfg, frame_rate=30)
+    person = appearance(1)
+    for t in range(1, 9):
+        tracker.update(frame([walker_box(t)], [0.9], [person]))
+    jumped = [walker_box(t, x0=140.0) for t in (9, 10)]
+    tracker.update(frame([jumped[0]], [0.9], [person]))
+    assert ids(tracker.update(frame([jumped[1]], [0.9], [person]))) == expected_ids
 
 
 def test_without_embeddings_lost_tracks_are_recovered_by_iou():

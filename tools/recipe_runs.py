@@ -59,6 +59,14 @@ COMPARISONS = (
         ("lwf_pets09_cpu_from_demo_mix", {"TRACKER.LOST_BY_IOU": True}, SLOWER_MACHINE_NOTE),
         ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
     ),
+    (
+        (
+            "lwf_pets09_cpu_from_demo_mix",
+            {"TRACKER.MOTION_NOISE_SCALE": 2.0},
+            SLOWER_MACHINE_NOTE,
+        ),
+        ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
+    ),
 )
 
 

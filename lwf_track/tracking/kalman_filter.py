@@ -12,6 +12,9 @@ from scipy.stats import chi2
 
 STATE_DIM = 8
 MEASUREMENT_DIM = 4
+# DeepSORT's noise standard deviations per unit of box height, per frame (tuned at 30 fps)
+POSITION_NOISE = 1.0 / 20
+VELOCITY_NOISE = 1.0 / 160
 
 
 def xyxy_to_xyah(boxes: np.ndarray) -> np.ndarray:
@@ -53,8 +56,8 @@ class KalmanFilter:
 
     def __init__(
         self,
-        position_noise: float = 1.0 / 20,
-        velocity_noise: float = 1.0 / 160,
+        position_noise: float = POSITION_NOISE,
+        velocity_noise: float = VELOCITY_NOISE,
         aspect_noise: float = 1e-2,
         aspect_velocity_noise: float = 1e-5,
         aspect_measurement_noise: float = 1e-1,
@@ -66,15 +69,18 @@ class KalmanFilter:
         self.aspect_measurement_noise = aspect_measurement_noise
         self._motion = np.eye(STATE_DIM)
         self._motion[:MEASUREMENT_DIM, MEASUREMENT_DIM:] = np.eye(MEASUREMENT_DIM)
+        # state order cx, cy, a, h, then their velocities: which entries scale with the height
+        p, v = position_noise, velocity_noise
+        self._per_height = np.array([p, p, 0.0, p, v, v, 0.0, v])
+        self._aspect_velocity = np.array([0.0] * 6 + [aspect_velocity_noise, 0.0])
 
     def _state_std(self, height: np.ndarray, aspect_std: float) -> np.ndarray:
-        """(N, 8) standard deviations of the state for box heights (N,)."""
-        position = self.position_noise * height
-        velocity = self.velocity_noise * height
-        aspect = np.full_like(height, aspect_std)
-        aspect_velocity = np.full_like(height, self.aspect_velocity_noise)
-        columns = [position, position, aspect, position, velocity, velocity, aspect_velocity]
-        return np.stack(columns + [velocity], axis=1)
+        """(N, 8) standard deviations of the state for box heights (N,): position and velocity
+        noise scale with the height, the aspect ratio's (``aspect_std``) and its velocity's
+        do not."""
+        std = height[:, None] * self._per_height + self._aspect_velocity
+        std[:, 2] = aspect_std
+        return std
 
     def initiate(self, measurement: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Mean (8,) and covariance (8, 8) of a new track at a measured ``xyah`` box; the

@@ -14,7 +14,7 @@ skips stage 1 and never changes a track's appearance.
 """
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -23,7 +23,14 @@ from detectron2.config import configurable
 from detectron2.structures import Boxes, Instances
 
 from ..data.mot_format import MOTRow
-from .kalman_filter import KalmanFilter, chi2_gating_threshold, xyah_to_xyxy, xyxy_to_xyah
+from .kalman_filter import (
+    POSITION_NOISE,
+    VELOCITY_NOISE,
+    KalmanFilter,
+    chi2_gating_threshold,
+    xyah_to_xyxy,
+    xyxy_to_xyah,
+)
 from .matching import (
     embedding_distance,
     fuse_motion,
@@ -94,6 +101,7 @@ class OnlineTracker:
         output_box: str = "detection",
         max_low_score_frames: int = 0,
         lost_by_iou: bool = False,
+        motion_noise_scale: float = 1.0,
         frame_rate: float = 30,
     ):
         """
@@ -119,6 +127,9 @@ class OnlineTracker:
                 association does: a person whose embedding is too weak to recognise after an
                 occlusion can still be recovered where the motion model expects them. False: a
                 lost track comes back by appearance only (FairMOT).
+            motion_noise_scale: factor on the Kalman filter's position and velocity noise
+                (:class:`KalmanFilter`'s defaults are DeepSORT's, per frame at 30 fps): larger
+                values widen the motion gate and soften the motion cost of stage 1.
             frame_rate: frames per second of the sequence.
         """
         if not 0.0 <= low_score_thresh <= high_score_thresh:
@@ -131,6 +142,8 @@ class OnlineTracker:
             raise ValueError(f"output_box must be one of {OUTPUT_BOXES}, got {output_box!r}")
         if frame_rate <= 0 or track_buffer < 0 or max_low_score_frames < 0:
             raise ValueError("need frame_rate > 0, track_buffer >= 0, max_low_score_frames >= 0")
+        if motion_noise_scale <= 0:
+            raise ValueError(f"motion_noise_scale must be > 0, got {motion_noise_scale}")
         self.high_score_thresh = high_score_thresh
         self.low_score_thresh = low_score_thresh
         self.birth_thresh = birth_thresh
@@ -148,7 +161,10 @@ class OnlineTracker:
             max(1, int(max_low_score_frames * frame_rate / 30.0)) if max_low_score_frames else 0
         )
         self.motion_gate = chi2_gating_threshold(gating_confidence)
-        self._kalman = KalmanFilter()
+        self._kalman = KalmanFilter(
+            position_noise=POSITION_NOISE * motion_noise_scale,
+            velocity_noise=VELOCITY_NOISE * motion_noise_scale,
+        )
         self._tracks: List[Track] = []  # unconfirmed, tracked and lost; removed ones are dropped
         self._frame_id = 0
         self._last_track_id = 0
@@ -171,6 +187,7 @@ class OnlineTracker:
             "output_box": tracker.OUTPUT_BOX,
             "max_low_score_frames": tracker.MAX_LOW_SCORE_FRAMES,
             "lost_by_iou": tracker.LOST_BY_IOU,
+            "motion_noise_scale": tracker.MOTION_NOISE_SCALE,
             "frame_rate": frame_rate,
         }
 
@@ -224,15 +241,16 @@ class OnlineTracker:
         self, tracks: List[Track], detections: _Detections, indices: np.ndarray
     ) -> Tuple[List[Track], np.ndarray]:
         """Stage 1: embedding cosine distance, gated and fused with the Mahalanobis distance."""
-        if not tracks or indices.size == 0:
-            return tracks, indices
-        appearance = embedding_distance(
-            np.stack([t.embedding for t in tracks]), detections.embeddings[indices]
-        )
-        motion = self._kalman.multi_gating_distance(
-            *_kalman_states(tracks), xyxy_to_xyah(detections.boxes[indices])
-        )
-        cost = fuse_motion(appearance, motion, self.embed_weight, self.motion_gate)
+
+        def cost(tracks: List[Track], indices: np.ndarray) -> np.ndarray:
+            appearance = embedding_distance(
+                np.stack([t.embedding for t in tracks]), detections.embeddings[indices]
+            )
+            motion = self._kalman.multi_gating_distance(
+                *_kalman_states(tracks), xyxy_to_xyah(detections.boxes[indices])
+            )
+            return fuse_motion(appearance, motion, self.embed_weight, self.motion_gate)
+
         return self._assign(tracks, detections, indices, cost, self.embed_match_thresh)
 
     def _match_by_iou(
@@ -241,8 +259,9 @@ class OnlineTracker:
         """Stage 2: IoU of the predicted box, for tracks whose appearance did not match (fast
         motion, occluded embedding; lost tracks only with ``lost_by_iou``) or cannot be
         compared."""
-        cost = iou_distance(_kalman_boxes(tracks), detections.boxes[indices])
-        return self._assign(tracks, detections, indices, cost, self.iou_match_thresh)
+        return self._assign(
+            tracks, detections, indices, _iou_cost(detections), self.iou_match_thresh
+        )
 
     def _match_low_scores(
         self, tracks: List[Track], detections: _Detections, indices: np.ndarray
@@ -250,7 +269,7 @@ class OnlineTracker:
         """Stage 3 (BYTE): low-score detections are mostly occluded people, so they only extend
         tracks already followed, by IoU. Their embeddings are not averaged into the track (an
         occluded crop mostly shows the occluder). Returns the tracked tracks still unmatched."""
-        cost = iou_distance(_kalman_boxes(tracks), detections.boxes[indices])
+        cost = _iou_cost(detections)
         left, _ = self._assign(
             tracks, detections, indices, cost, self.low_iou_match_thresh, low_scores=True
         )
@@ -260,7 +279,7 @@ class OnlineTracker:
         self, tracks: List[Track], detections: _Detections, indices: np.ndarray
     ) -> Tuple[List[Track], np.ndarray]:
         """Stage 4: a track born last frame is confirmed by an IoU match now."""
-        cost = iou_distance(_kalman_boxes(tracks), detections.boxes[indices])
+        cost = _iou_cost(detections)
         return self._assign(tracks, detections, indices, cost, self.unconfirmed_match_thresh)
 
     def _assign(
@@ -268,14 +287,19 @@ class OnlineTracker:
         tracks: List[Track],
         detections: _Detections,
         indices: np.ndarray,
-        cost: np.ndarray,
+        cost: Callable[[List[Track], np.ndarray], np.ndarray],
         thresh: float,
         low_scores: bool = False,
     ) -> Tuple[List[Track], np.ndarray]:
-        """Hungarian matching on ``cost`` (tracks x ``indices``); matched tracks take their
-        detection (``low_scores``: stage 3's, see :meth:`_record_matches`). Returns the unmatched
-        tracks and detection indices."""
-        matches, unmatched_tracks, unmatched_detections = linear_assignment(cost, thresh)
+        """Hungarian matching on ``cost(tracks, indices)`` (tracks x detections ``indices``),
+        computed only when both sides are non-empty (most frames leave some stage empty); matched
+        tracks take their detection (``low_scores``: stage 3's, see :meth:`_record_matches`).
+        Returns the unmatched tracks and detection indices."""
+        if not tracks or indices.size == 0:
+            return list(tracks), indices
+        matches, unmatched_tracks, unmatched_detections = linear_assignment(
+            cost(tracks, indices), thresh
+        )
         self._record_matches(
             [tracks[row] for row in matches[:, 0]],
             detections,
@@ -375,6 +399,11 @@ class OnlineTracker:
 
 def _tracked(tracks: Sequence[Track]) -> List[Track]:
     return [t for t in tracks if t.state is TrackState.TRACKED]
+
+
+def _iou_cost(detections: _Detections) -> Callable[[List[Track], np.ndarray], np.ndarray]:
+    """The IoU stages' cost: ``1 - IoU`` of the tracks' Kalman boxes and the detections."""
+    return lambda tracks, indices: iou_distance(_kalman_boxes(tracks), detections.boxes[indices])
 
 
 def _kalman_states(tracks: Sequence[Track]) -> Tuple[np.ndarray, np.ndarray]:
