@@ -124,12 +124,25 @@ def calibrated_config(cfg, model, overwrite: bool = True):
 
 
 def _calibrate(cfg, model, dataset_name: str, max_frames: int):
+    kept = kept_detections(cfg, model, dataset_name, max_frames, what="TRACKER.CALIBRATION.DATASET")
+    if kept is None:  # not the main process: rank 0 tracks
+        return None
+    return calibrate(cfg, *kept, cfg.TRACKER.CALIBRATION.HIGH_SCORE_THRESHS)
+
+
+def kept_detections(cfg, model, dataset_name: str, max_frames: int = 0, what: str = "the set"):
+    """The model's detections on the frames of a registered set with gt (all, or the first
+    ``max_frames`` as :func:`calibration_records` takes them), kept on the CPU, and the set's gt:
+    ``({sequence: (frame_rate, [(frame, Instances), ...])}, {sequence: {frame: FrameTruth}})``,
+    the arguments :func:`calibrate` and :func:`track_and_score` take, so the tracker can run
+    again over them without the model. None on processes other than the main one. ``what``
+    names the set in the error for sequences without gt."""
     sequences = {s["name"]: s for s in get_sequences(dataset_name)}
     without_gt = sorted(name for name, s in sequences.items() if not s["has_gt"])
     if without_gt:
         raise ValueError(
-            f"TRACKER.CALIBRATION.DATASET {dataset_name!r}: {without_gt} have no gt/gt.txt; "
-            "calibrate on a set with ground truth (e.g. a training split)"
+            f"{what} {dataset_name!r}: {without_gt} have no gt/gt.txt; "
+            "use a set with ground truth (e.g. a training split)"
         )
     records = calibration_records(DatasetCatalog.get(dataset_name), max_frames)
     loader = build_detection_test_loader(records, mapper=inference_mapper(cfg, model))
@@ -141,7 +154,7 @@ def _calibrate(cfg, model, dataset_name: str, max_frames: int):
         name: (sequences[name]["frame_rate"], frames) for name, frames in collector.frames.items()
     }
     truths = {name: load_sequence_truth(sequences[name]) for name in detections}
-    return calibrate(cfg, detections, truths, cfg.TRACKER.CALIBRATION.HIGH_SCORE_THRESHS)
+    return detections, truths
 
 
 def _read_json(path: str):

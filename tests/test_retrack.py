@@ -1,0 +1,58 @@
+"""tools/retrack.py: a tracker key tried on a model's kept detections, the model run once."""
+
+import re
+
+import pytest
+import torch
+
+from detectron2.modeling import build_model
+
+from lwf_track.engine.defaults import build_config
+
+from e2e_helpers import CONFIG, TINY, make_synthetic_root, run_command
+
+pytestmark = pytest.mark.slow
+# A random model whose every anchor scores about 0.9 (the classifier's bias prior): detections
+# above every calibration candidate in every frame, so tracks are born and mostly false.
+MODEL = [*TINY, "MODEL.REID.NUM_IDENTITIES", "4", "MODEL.RETINANET.PRIOR_PROB", "0.9"]
+
+
+def table_rows(text: str) -> dict:
+    """``{value: [(MOTA, IDF1, threshold) per model]}`` of the tool's markdown table."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 3 and re.fullmatch(r"\d[\d.e+-]*", cells[0]):
+            rows[cells[0]] = [tuple(map(float, c.split(" / "))) for c in cells[1:-2]]
+    return rows
+
+
+def test_a_key_is_tried_per_value_on_detections_kept_once(tmp_path):
+    root = make_synthetic_root(tmp_path / "data", frames=6)
+    weights = tmp_path / "random.pth"
+    torch.manual_seed(0)
+    torch.save({"model": build_model(build_config(CONFIG, MODEL)).state_dict()}, weights)
+    table, cache = tmp_path / "table.md", tmp_path / "cache"
+    args = [
+        *("-m", "tools.retrack", "--config-file", CONFIG, "--dataset", "mot_synth_val"),
+        *("--key", "TRACKER.MIN_BOX_AREA", "--values", "0.0", "1e9", "--weights", weights),
+        *("--cache-dir", cache, "--markdown", table, *MODEL),
+    ]
+    first = run_command(args, root)
+    rows = table_rows(table.read_text())
+    assert list(rows) == ["0.0", "1e9"] and all(len(runs) == 1 for runs in rows.values())
+    (mota, idf1, _), (mota_none, idf1_none, _) = rows["0.0"][0], rows["1e9"][0]
+    assert mota < 0 < idf1  # boxes everywhere: mostly false positives, some people found
+    assert (mota_none, idf1_none) == (0.0, 0.0)  # no box written: misses only
+    assert len(list(cache.iterdir())) == 1 and "reusing" not in first.stderr + first.stdout
+
+    second = run_command(args, root)
+    assert "reusing the detections kept in" in second.stderr + second.stdout
+    assert table_rows(table.read_text()) == rows
+
+
+def test_only_tracker_keys_are_accepted(tmp_path):
+    args = ["-m", "tools.retrack", "--config-file", CONFIG, "--dataset", "mot_synth_val"]
+    args += ["--key", "MODEL.RETINANET.NMS_THRESH_TEST", "--values", "0.5", "--weights", "w.pth"]
+    result = run_command(args, tmp_path, check=False)
+    assert result.returncode == 2 and "only TRACKER keys" in result.stderr

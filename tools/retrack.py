@@ -1,0 +1,158 @@
+"""One tracker key tried on trained models without running the models again: choosing tracker
+keys on training frames takes seconds per value instead of minutes.
+
+python -m tools.retrack --config-file configs/lwf_pets09_cpu_from_demo_mix.yaml \\
+    --dataset mot15_train_half --key TRACKER.MOTION_NOISE_SCALE --values 1.0 2.0 \\
+    --weights output/lwf_pets09_cpu_from_demo_mix/model_final.pth [more models] \\
+    [--markdown F] [config overrides]
+
+Each model runs once over the set (it must have gt; a training split, never the evaluated one);
+its detections are kept in ``--cache-dir`` (a file per model, set and inference settings, reused
+by later calls). Then, for every value, only the tracker runs again: at each candidate
+``TRACKER.CALIBRATION.HIGH_SCORE_THRESHS`` of the config, scored and chosen exactly as the
+calibration does (motmetrics MOTA, then IDF1), so each row is what that model's calibration on
+this set would report with the key at that value. A key chosen here is then tested on the val
+half with ``track_net.py --eval-only``.
+"""
+
+import argparse
+import hashlib
+import logging
+import shlex
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+from detectron2.checkpoint import DetectionCheckpointer
+from detectron2.modeling import build_model
+from detectron2.utils.logger import setup_logger
+
+import lwf_track  # noqa: F401  (registers the model and the datasets)
+from lwf_track.engine.defaults import build_config
+from lwf_track.engine.inference import kept_detections
+from lwf_track.evaluation.calibration import calibrate
+from lwf_track.utils.io import atomic_torch_save, atomic_write_text
+
+logger = logging.getLogger("tools.retrack")
+CACHE_DIR = "output/retrack_cache"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config-file", required=True)
+    parser.add_argument("--dataset", required=True, help="a registered set with gt")
+    parser.add_argument("--key", required=True, help="a TRACKER key, e.g. TRACKER.EMBED_WEIGHT")
+    parser.add_argument("--values", nargs="+", required=True, help="the values to try")
+    parser.add_argument("--weights", nargs="+", required=True, help="one or more trained models")
+    parser.add_argument("--cache-dir", default=CACHE_DIR, help="where detections are kept")
+    parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides")
+    args = parser.parse_args(argv)
+    if not args.key.startswith("TRACKER."):
+        parser.error(f"--key {args.key}: only TRACKER keys change nothing but the tracker")
+    return args
+
+
+def with_key(cfg, key: str, value: str):
+    """A frozen copy of ``cfg`` with ``key`` set from its text, checked as an override is."""
+    cfg = cfg.clone()
+    cfg.defrost()
+    cfg.merge_from_list([key, value])
+    cfg.freeze()
+    return cfg
+
+
+def cache_path(cfg, weights: str, dataset: str, cache_dir: str) -> Path:
+    """A file per model (its bytes), set and inference settings (MODEL, INPUT, TEST)."""
+    digest = hashlib.sha1()
+    with open(weights, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    for text in (dataset, cfg.MODEL.dump(), cfg.INPUT.dump(), cfg.TEST.dump()):
+        digest.update(text.encode())
+    return Path(cache_dir) / f"{Path(weights).stem}_{dataset}_{digest.hexdigest()[:12]}.pth"
+
+
+def detections_of(cfg, weights: str, dataset: str, cache_dir: str) -> tuple:
+    """(detections, truths) of one model on ``dataset``, from the cache or from one run."""
+    path = cache_path(cfg, weights, dataset, cache_dir)
+    if path.is_file():
+        logger.info(f"{weights}: reusing the detections kept in {path}")
+        return torch.load(path, weights_only=False)
+    model_cfg = cfg.clone()
+    model_cfg.defrost()
+    model_cfg.MODEL.WEIGHTS = weights
+    model_cfg.freeze()
+    model = build_model(model_cfg).eval()
+    DetectionCheckpointer(model).load(weights)
+    kept = kept_detections(model_cfg, model, dataset)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_torch_save(kept, str(path))
+    logger.info(f"{weights}: detections kept in {path}")
+    return kept
+
+
+def retrack(cfg, dataset: str, key: str, values, weights, cache_dir: str) -> list:
+    """Rows ``{"value", "runs": [chosen calibration row per model], "MOTA", "IDF1"}`` (means)."""
+    kept = [detections_of(cfg, w, dataset, cache_dir) for w in weights]
+    rows = []
+    for value in values:
+        variant = with_key(cfg, key, value)
+        candidates = variant.TRACKER.CALIBRATION.HIGH_SCORE_THRESHS
+        runs = [calibrate(variant, *model_kept, candidates)["chosen"] for model_kept in kept]
+        means = {m: statistics.mean(r[m] or 0.0 for r in runs) for m in ("MOTA", "IDF1")}
+        rows.append({"value": value, "runs": runs, **means})
+        logger.info(f"{key} {value}: MOTA {means['MOTA']:.1f}, IDF1 {means['IDF1']:.1f}")
+    return rows
+
+
+def markdown_table(rows: list, key: str, dataset: str, weights, command: str) -> str:
+    models = " | ".join(f"model {i + 1}" for i in range(len(weights)))
+    lines = [
+        f"`{command}`",
+        "",
+        f"`{key}` on `{dataset}`, each model at its calibrated threshold"
+        " (MOTA / IDF1 / HIGH_SCORE_THRESH; motmetrics, as the calibration scores):",
+        "",
+        f"| {key} | {models} | mean MOTA | mean IDF1 |",
+        "|---" * (len(weights) + 3) + "|",
+    ]
+    for row in rows:
+        cells = " | ".join(
+            f"{_cell(r['MOTA'])} / {_cell(r['IDF1'])} / {r['HIGH_SCORE_THRESH']:g}"
+            for r in row["runs"]
+        )
+        lines.append(f"| {row['value']} | {cells} | {row['MOTA']:.1f} | {row['IDF1']:.1f} |")
+    lines.append("")
+    lines += [f"model {i + 1}: `{w}`" for i, w in enumerate(weights)]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def main(argv=None) -> list:
+    args = parse_args(argv)
+    setup_logger(name="tools.retrack")
+    setup_logger(name="detectron2")  # inference progress
+    cfg = build_config(args.config_file, args.opts)
+    missing = [w for w in args.weights if not Path(w).is_file()]
+    if missing:
+        sys.exit(f"error: --weights {missing}: no such file")
+    rows = retrack(cfg, args.dataset, args.key, args.values, args.weights, args.cache_dir)
+    argv = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python -m tools.retrack", *map(shlex.quote, map(str, argv))])
+    table = markdown_table(rows, args.key, args.dataset, args.weights, command)
+    print(table)
+    if args.markdown:
+        atomic_write_text(args.markdown, table)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
