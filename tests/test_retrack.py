@@ -56,3 +56,13 @@ def test_only_tracker_keys_are_accepted(tmp_path):
     args += ["--key", "MODEL.RETINANET.NMS_THRESH_TEST", "--values", "0.5", "--weights", "w.pth"]
     result = run_command(args, tmp_path, check=False)
     assert result.returncode == 2 and "only TRACKER keys" in result.stderr
+
+
+def test_a_float_key_takes_an_integer_value():
+    from tools.retrack import with_key
+
+    cfg = build_config(CONFIG)
+    assert with_key(cfg, "TRACKER.MOTION_NOISE_SCALE", "2").TRACKER.MOTION_NOISE_SCALE == 2.0
+    assert with_key(cfg, "TRACKER.LOST_BY_IOU", "True").TRACKER.LOST_BY_IOU is True
+    with pytest.raises(ValueError):
+        with_key(cfg, "TRACKER.MOTION_NOISE_SCALE", "fast")

@@ -21,6 +21,7 @@ import logging
 import shlex
 import statistics
 import sys
+from functools import reduce
 from pathlib import Path
 
 import torch
@@ -58,7 +59,10 @@ def parse_args(argv=None):
 
 
 def with_key(cfg, key: str, value: str):
-    """A frozen copy of ``cfg`` with ``key`` set from its text, checked as an override is."""
+    """A frozen copy of ``cfg`` with ``key`` set from its text, checked as an override is (a
+    float key also takes an integer: 2 is 2.0)."""
+    if isinstance(reduce(getattr, key.split("."), cfg), float):
+        value = str(float(value))
     cfg = cfg.clone()
     cfg.defrost()
     cfg.merge_from_list([key, value])
