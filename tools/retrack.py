@@ -108,9 +108,9 @@ def retrack(cfg, dataset: str, key: str, values, weights, cache_dir: str) -> lis
         variant = with_key(cfg, key, value)
         candidates = variant.TRACKER.CALIBRATION.HIGH_SCORE_THRESHS
         runs = [calibrate(variant, *model_kept, candidates)["chosen"] for model_kept in kept]
-        means = {m: statistics.mean(r[m] or 0.0 for r in runs) for m in ("MOTA", "IDF1")}
+        means = {m: _mean([r[m] for r in runs]) for m in ("MOTA", "IDF1")}
         rows.append({"value": value, "runs": runs, **means})
-        logger.info(f"{key} {value}: MOTA {means['MOTA']:.1f}, IDF1 {means['IDF1']:.1f}")
+        logger.info(f"{key} {value}: MOTA {_cell(means['MOTA'])}, IDF1 {_cell(means['IDF1'])}")
     return rows
 
 
@@ -130,10 +130,16 @@ def markdown_table(rows: list, key: str, dataset: str, weights, command: str) ->
             f"{_cell(r['MOTA'])} / {_cell(r['IDF1'])} / {r['HIGH_SCORE_THRESH']:g}"
             for r in row["runs"]
         )
-        lines.append(f"| {row['value']} | {cells} | {row['MOTA']:.1f} | {row['IDF1']:.1f} |")
+        means = f"{_cell(row['MOTA'])} | {_cell(row['IDF1'])}"
+        lines.append(f"| {row['value']} | {cells} | {means} |")
     lines.append("")
     lines += [f"model {i + 1}: `{w}`" for i, w in enumerate(weights)]
     return "\n".join(lines) + "\n"
+
+
+def _mean(values: list):
+    """The mean; None (no score: a set without people) when a model has none."""
+    return None if None in values else statistics.mean(values)
 
 
 def _cell(value) -> str:

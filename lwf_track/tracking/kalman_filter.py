@@ -62,10 +62,7 @@ class KalmanFilter:
         aspect_velocity_noise: float = 1e-5,
         aspect_measurement_noise: float = 1e-1,
     ):
-        self.position_noise = position_noise
-        self.velocity_noise = velocity_noise
         self.aspect_noise = aspect_noise
-        self.aspect_velocity_noise = aspect_velocity_noise
         self.aspect_measurement_noise = aspect_measurement_noise
         self._motion = np.eye(STATE_DIM)
         self._motion[:MEASUREMENT_DIM, MEASUREMENT_DIM:] = np.eye(MEASUREMENT_DIM)
