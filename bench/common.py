@@ -59,15 +59,20 @@ def random_batch(
     return batch
 
 
-def _seconds(fn: Callable[[], object]) -> float:
-    """Wall seconds of ``fn()``, the GPU's queued work included."""
+def timed(fn: Callable[[], object]) -> tuple:
+    """``(fn(), wall seconds)``, the GPU's queued work included."""
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     start = time.perf_counter()
-    fn()
+    result = fn()
     if torch.cuda.is_available():
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return result, time.perf_counter() - start
+
+
+def _seconds(fn: Callable[[], object]) -> float:
+    """Wall seconds of ``fn()``, the GPU's queued work included."""
+    return timed(fn)[1]
 
 
 def paired_times(functions: Dict[str, Callable[[], None]], rounds: int, warmup: int = 2):

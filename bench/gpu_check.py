@@ -1,8 +1,13 @@
 """The first-GPU check: the paper's MOT16 recipe end to end on synthetic data, every figure in
 one JSON.
 
-    python -m bench.gpu_check [--out gpu_check.json]   # one GPU, about 5 minutes (goal <= 8)
+    python -m bench.gpu_check [--out gpu_check.json]   # one GPU, about 3 minutes (goal <= 8)
     python -m bench.gpu_check --smoke                  # the same steps, tiny, on the CPU (CI)
+    python -m bench.gpu_check --from-json R1.json R2.json --markdown R.md  # reports as a table
+
+``--iters N`` trains longer than the check's 300 iterations; ``--markdown PATH`` writes the report
+as the table of the README's generated block, ``--from-json`` makes it from reports GPU machines
+wrote (no run; one column each).
 
 Steps, through the user's own commands where there is one:
 
@@ -14,6 +19,8 @@ Steps, through the user's own commands where there is one:
    weights training wrote; MOTA / IDF1 of the synthetic test set;
 4. frames/s of the whole tracker over plain detectron2 RetinaNet of the same size (one paired
    run, as bench/tracking_fps.py measures it), both with the trained weights;
+   and where a frame's time goes (model, association; GPU kernel time, kernel launches and memory
+   copies from torch.profiler);
 5. fvcore GFLOPs and parameters of both models (the paper's Table VI);
 6. a few iterations with ``SOLVER.AMP.ENABLED True``: whether mixed precision trains.
 
@@ -29,7 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -40,18 +48,23 @@ from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import transforms as T
 from detectron2.modeling import build_model
 from detectron2.utils.analysis import FlopCountAnalysis
+from torch.profiler import ProfilerActivity, profile
 
 import lwf_track  # noqa: F401  (registers the model)
 from lwf_track.data.synthetic import generate_benchmark
-from lwf_track.utils.io import atomic_write_json
+from lwf_track.tracking import OnlineTracker
+from lwf_track.utils.io import atomic_write_json, atomic_write_text
 
-from .common import load_cfg, tracker_vs_retinanet_seconds
+from .common import load_cfg, timed, tracker_vs_retinanet_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/lwf_mot16.yaml"
 # What training from scratch needs (README, Troubleshooting): BN, nothing frozen, no weights.
 FROM_SCRATCH = ["MODEL.WEIGHTS", "", "MODEL.RESNETS.NORM", "BN", "MODEL.BACKBONE.FREEZE_AT", "0"]
 OVERALL = "OVERALL"
+# torch.profiler's names of the host calls that start a GPU kernel
+KERNEL_LAUNCHES = {"cudaLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernel"}
+PROFILED_FRAMES = 30
 
 
 @dataclass(frozen=True)
@@ -218,6 +231,56 @@ def frames_per_second(cfg, models: dict, frames: list, work: Path) -> dict:
     }
 
 
+def per_frame_costs(cfg, models: dict, frames: list) -> dict:
+    """Where a frame's time goes. Timed frame by frame (synchronized): the tracker's model, its
+    association (``OnlineTracker.update``) and plain RetinaNet. From torch.profiler over the first
+    frames: the GPU's own kernel time, kernel launches and memory copies of the whole tracker and
+    of plain RetinaNet; at batch 1 a GPU model can wait on the host, not on its arithmetic."""
+    milliseconds = {"model_ms": 0.0, "association_ms": 0.0, "plain_ms": 0.0}
+    tracker = OnlineTracker(cfg, frame_rate=30)
+    with torch.no_grad():
+        for inputs in frames:
+            milliseconds["plain_ms"] += timed(partial(models["RetinaNet"], [inputs]))[1]
+            outputs, seconds = timed(partial(models["LWFTracker"], [inputs]))
+            milliseconds["model_ms"] += seconds
+            milliseconds["association_ms"] += timed(
+                partial(tracker.update, outputs[0]["instances"])
+            )[1]
+    report = {key: round(1000 * value / len(frames), 2) for key, value in milliseconds.items()}
+    report["timed_frames"] = len(frames)
+    profiled = frames[:PROFILED_FRAMES]
+    tracker = OnlineTracker(cfg, frame_rate=30)
+    steps = {
+        "tracker": lambda inputs: tracker.update(models["LWFTracker"]([inputs])[0]["instances"]),
+        "RetinaNet": lambda inputs: models["RetinaNet"]([inputs]),
+    }
+    for name, step in steps.items():
+        report[name] = _profile_counts(step, profiled)
+    report["profiled_frames"] = len(profiled)
+    return report
+
+
+def _profile_counts(step, frames: list) -> dict:
+    """Per frame of ``step``: GPU kernel milliseconds, kernel launches, memory copies."""
+    activities = [ProfilerActivity.CPU]
+    if torch.cuda.is_available():
+        activities.append(ProfilerActivity.CUDA)
+    with torch.no_grad(), profile(activities=activities) as profiler:
+        for inputs in frames:
+            step(inputs)
+    events = profiler.key_averages()
+    kernel_us = sum(getattr(event, "self_device_time_total", 0) for event in events)
+    return {
+        "gpu_kernel_ms": round(kernel_us / 1000 / len(frames), 2),
+        "kernel_launches": round(
+            sum(event.count for event in events if event.key in KERNEL_LAUNCHES) / len(frames), 1
+        ),
+        "memory_copies": round(
+            sum(event.count for event in events if event.key == "cudaMemcpyAsync") / len(frames), 1
+        ),
+    }
+
+
 def model_report(models: dict, frame: dict) -> dict:
     """Parameters (all, and without the training-only identity classifier) and fvcore GFLOPs."""
     report = {}
@@ -307,6 +370,8 @@ def run_check(scale: Scale, work: Path, timeout: float, save) -> dict:
     frames = load_frames(cfg, test_sequence, scale.fps_frames)
     report["fps"] = frames_per_second(cfg, models, frames, work)
     save(report)
+    report["per_frame"] = per_frame_costs(cfg, models, frames)
+    save(report)
     report["model"] = model_report(models, frames[0])
     report["model"]["input"] = list(frames[0]["image"].shape[1:])
     save(report)
@@ -315,22 +380,146 @@ def run_check(scale: Scale, work: Path, timeout: float, save) -> dict:
     return report
 
 
+def _figure(report: dict, *keys):
+    """``report[k0][k1]...``, or "not run" where a step is missing (a failed or partial check)."""
+    value = report
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return "not run"
+        value = value[key]
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1 else f"{value:.2f}".rstrip("0").rstrip(".")
+    return value
+
+
+def _option(command: str, key: str) -> str:
+    """A config override's value as the training command was given it."""
+    found = re.search(rf"{re.escape(key)} (\S+)", command)
+    return found.group(1) if found else "?"
+
+
+def _rows(report: dict) -> list:
+    """(figure, value) rows of one report. Iterations and batch are read off the training
+    command that ran."""
+    fig = partial(_figure, report)
+    data, train_command = report.get("data", {}), fig("train", "command")
+    rows = [
+        (
+            "device; torch / CUDA",
+            f"{fig('environment', 'device')}; {fig('environment', 'torch')}"
+            f" / {fig('environment', 'cuda')}",
+        ),
+        ("detectron2 compiled ops", fig("environment", "detectron2_compiled_ops")),
+        (
+            "synthetic sequences (train, test) x frames, size",
+            f"{data.get('train_seqs')}, {data.get('test_seqs')} x {data.get('frames')}, "
+            f"{data.get('width')}x{data.get('height')}",
+        ),
+        (
+            "training from scratch (BN): iterations x batch",
+            f"{_option(train_command, 'SOLVER.MAX_ITER')} x "
+            f"{_option(train_command, 'SOLVER.IMS_PER_BATCH')}",
+        ),
+        ("training: s / iteration", fig("train", "seconds_per_iteration")),
+        ("training: peak GPU memory (MiB)", fig("train", "peak_gpu_memory_mib")),
+        ("training: command wall (s)", fig("train", "seconds")),
+    ]
+    for metric in ("MOTA", "IDF1", "HOTA", "AP", "TPR@FAR=0.1"):
+        rows.append((f"`track_net.py --eval-only`: {metric}", fig("track", "metrics", metric)))
+    rows += [
+        (
+            "frames/s: tracker / plain RetinaNet (ratio, frames)",
+            f"{fig('fps', 'tracker_fps')} / {fig('fps', 'retinanet_fps')} "
+            f"({fig('fps', 'ratio')}, {fig('fps', 'frames')})",
+        ),
+        (
+            "ms / frame: tracker's model, association, plain RetinaNet",
+            ", ".join(str(fig("per_frame", k)) for k in ("model_ms", "association_ms", "plain_ms")),
+        ),
+    ]
+    for key, name in (
+        ("gpu_kernel_ms", "GPU kernel ms"),
+        ("kernel_launches", "kernel launches"),
+        ("memory_copies", "memory copies"),
+    ):
+        rows.append(
+            (
+                f"{name} / frame (torch.profiler): tracker, plain RetinaNet",
+                f"{fig('per_frame', 'tracker', key)}, {fig('per_frame', 'RetinaNet', key)}",
+            )
+        )
+    for name in ("LWFTracker", "RetinaNet"):
+        rows.append(
+            (
+                f"{name}: parameters (M), fvcore GFLOPs",
+                f"{fig('model', name, 'params_m')}, {fig('model', name, 'gflops')}",
+            )
+        )
+    rows += [
+        (
+            "AMP: trains; s / iteration; peak GPU memory (MiB)",
+            f"{fig('amp', 'works')}; {fig('amp', 'seconds_per_iteration')}; "
+            f"{fig('amp', 'peak_gpu_memory_mib')}",
+        ),
+        ("whole check (s); complete", f"{fig('seconds')}; {report.get('complete')}"),
+    ]
+    return rows
+
+
+def markdown_report(reports: list, command: str) -> str:
+    """The reports as the README's table, one column each: ``command`` (the one that made the
+    table) on top, then each report's own command and note."""
+    columns = [dict(_rows(report)) for report in reports]
+    lines = [f"`{command}`", ""]
+    for number, report in enumerate(reports, start=1):
+        note = f" {report['note']}" if report.get("note") else ""
+        lines.append(f"{number}. `{report.get('command', 'python -m bench.gpu_check')}`.{note}")
+    lines += [
+        "",
+        "| figure | " + " | ".join(str(n) for n in range(1, len(reports) + 1)) + " |",
+        "|---" * (len(reports) + 1) + "|",
+    ]
+    for name in columns[0]:
+        lines.append(f"| {name} | " + " | ".join(str(c[name]) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="the same steps, tiny, on the CPU")
     parser.add_argument("--out", default="gpu_check.json", help="the JSON with every figure")
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per command")
+    parser.add_argument("--iters", type=int, help="training iterations (default: the scale's)")
+    parser.add_argument("--markdown", help="also write the report as a markdown table here")
+    parser.add_argument(
+        "--from-json", type=Path, nargs="+", help="no run: --markdown from these reports (a GPU's)"
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        if not args.markdown:
+            parser.error("--from-json needs --markdown (where the table goes)")
+        reports = [json.loads(path.read_text()) for path in args.from_json]
+        command = " ".join(
+            ["python -m bench.gpu_check --from-json", *map(str, args.from_json)]
+            + ["--markdown", args.markdown]
+        )
+        atomic_write_text(args.markdown, markdown_report(reports, command))
+        return reports
     scale = SMOKE if args.smoke else FULL
+    if args.iters:
+        scale = replace(scale, iters=args.iters)
     if not args.smoke and not torch.cuda.is_available():
         raise SystemExit("error: no CUDA GPU is visible; use --smoke for the CPU version")
     work = args.work or Path(tempfile.mkdtemp(prefix="gpu_check_"))
     work.mkdir(parents=True, exist_ok=True)
     mode = "smoke" if args.smoke else "full"
+    command = " ".join(["python -m bench.gpu_check", *(argv if argv is not None else sys.argv[1:])])
 
     def save(report, complete=False):
-        atomic_write_json(args.out, {"mode": mode, "complete": complete, **report})
+        atomic_write_json(
+            args.out, {"mode": mode, "complete": complete, "command": command, **report}
+        )
 
     try:
         report = run_check(scale, work, args.timeout, save)
@@ -338,7 +527,9 @@ def main(argv=None):
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     save(report, complete=True)
-    report = {"mode": mode, "complete": True, **report}
+    report = {"mode": mode, "complete": True, "command": command, **report}
+    if args.markdown:
+        atomic_write_text(args.markdown, markdown_report([report], command))
     print(json.dumps(report, indent=2))
     print(f"wrote {args.out}")
     return report

@@ -13,9 +13,21 @@ pytestmark = pytest.mark.slow
 
 def test_smoke_mode_trains_tracks_with_the_literal_command_and_reports_every_figure(tmp_path):
     out = tmp_path / "gpu_check.json"
-    report = gpu_check.main(["--smoke", "--work", str(tmp_path / "work"), "--out", str(out)])
+    table = tmp_path / "gpu_check.md"
+    argv = [
+        "--smoke",
+        "--work",
+        str(tmp_path / "work"),
+        "--out",
+        str(out),
+        "--markdown",
+        str(table),
+    ]
+    report = gpu_check.main(argv)
     assert json.loads(out.read_text()) == json.loads(json.dumps(report))
     assert report["complete"] is True
+    assert report["command"] == "python -m bench.gpu_check " + " ".join(argv)
+    assert table.read_text().startswith(f"`{report['command']}`\n")
 
     assert report["train"]["returncode"] == 0
     assert report["train"]["timed_iterations"] >= 1  # 4 iterations, 3 of them warm-up
@@ -55,3 +67,52 @@ def test_a_failed_step_leaves_the_figures_of_the_steps_before_it(tmp_path, monke
     assert report["data"]["frames_per_sequence"] == gpu_check.SMOKE.frames
     assert report["train"]["returncode"] == 1 and "output" not in report["train"]
     assert "track" not in report
+
+
+def test_the_readme_table_has_a_column_per_report_and_reads_partial_ones(tmp_path):
+    data = {"train_seqs": 4, "test_seqs": 2, "frames": 100, "width": 1088, "height": 608}
+    partial_report = {
+        "complete": False,
+        "command": "python -m bench.gpu_check --iters 1200",
+        "data": data,
+        "train": {
+            "command": "train_net.py ... SOLVER.MAX_ITER 1200 SOLVER.IMS_PER_BATCH 8 OUTPUT_DIR o",
+            "seconds_per_iteration": 0.1556,
+        },
+        "track": {"metrics": {"MOTA": 20.4225, "IDF1": 51.4237}},
+        "note": "A note.",
+    }
+    complete_report = {
+        "complete": True,
+        "data": data,
+        "train": {"command": "train_net.py SOLVER.MAX_ITER 300 SOLVER.IMS_PER_BATCH 8"},
+        "amp": {"works": True, "seconds_per_iteration": 0.1666, "peak_gpu_memory_mib": 5834},
+    }
+    paths = []
+    for number, report in enumerate((partial_report, complete_report)):
+        paths.append(tmp_path / f"report{number}.json")
+        paths[-1].write_text(json.dumps(report))
+    table = tmp_path / "reports.md"
+    gpu_check.main(["--from-json", *map(str, paths), "--markdown", str(table)])
+    lines = table.read_text().splitlines()
+    assert lines[0] == (
+        f"`python -m bench.gpu_check --from-json {paths[0]} {paths[1]} --markdown {table}`"
+    )
+    assert lines[2] == "1. `python -m bench.gpu_check --iters 1200`. A note."
+    assert lines[3] == "2. `python -m bench.gpu_check`."
+    rows = {}
+    for line in lines:
+        if line.startswith("| ") and not line.startswith("| figure"):
+            name, *values = [cell.strip() for cell in line.strip("|").split(" | ")]
+            rows[name] = values
+    assert rows["training from scratch (BN): iterations x batch"] == ["1200 x 8", "300 x 8"]
+    assert rows["training: s / iteration"] == ["0.1556", "not run"]
+    assert rows["`track_net.py --eval-only`: MOTA"] == ["20.42", "not run"]
+    assert rows["`track_net.py --eval-only`: HOTA"] == ["not run", "not run"]
+    assert rows["AMP: trains; s / iteration; peak GPU memory (MiB)"] == [
+        "not run; not run; not run",
+        "True; 0.1666; 5834",
+    ]
+
+    with pytest.raises(SystemExit):  # reports to render need a place for the table
+        gpu_check.main(["--from-json", str(paths[0])])
