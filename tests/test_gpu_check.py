@@ -46,6 +46,13 @@ def test_smoke_mode_trains_tracks_with_the_literal_command_and_reports_every_fig
     assert set(report["track"]["metrics"]) == {"MOTA", "IDF1", "HOTA", "AP", "TPR@FAR=0.1"}
 
     assert report["fps"]["frames"] == 2 and report["fps"]["ratio"] > 0
+    per_frame = report["per_frame"]
+    assert per_frame["timed_frames"] == per_frame["profiled_frames"] == 2
+    assert per_frame["model_ms"] > 0 and per_frame["plain_ms"] > 0
+    for name in ("tracker", "RetinaNet"):
+        assert set(per_frame[name]) == {"gpu_kernel_ms", "kernel_launches", "memory_copies"}
+        if not torch.cuda.is_available():  # no kernels to launch on the CPU
+            assert per_frame[name]["kernel_launches"] == 0
     tracker, plain = report["model"]["LWFTracker"], report["model"]["RetinaNet"]
     assert tracker["params_m"] > plain["params_m"] > 30  # R50-FPN plus the Re-ID tower
     assert tracker["gflops"] >= plain["gflops"] > 0
