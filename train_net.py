@@ -38,8 +38,6 @@ def check_devices(cfg, args) -> None:
         )
     if wants_cuda and args.num_gpus > num_visible:
         raise SystemExit(f"error: --num-gpus {args.num_gpus} but {num_visible} GPU(s) are visible")
-    if cfg.SOLVER.AMP.ENABLED and not wants_cuda:
-        raise SystemExit("error: SOLVER.AMP.ENABLED needs a GPU (detectron2's AMPTrainer is CUDA)")
 
 
 def main(args):

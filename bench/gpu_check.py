@@ -46,12 +46,12 @@ import torch
 import detectron2
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import transforms as T
-from detectron2.modeling import build_model
 from detectron2.utils.analysis import FlopCountAnalysis
 from torch.profiler import ProfilerActivity, profile
 
 import lwf_track  # noqa: F401  (registers the model)
 from lwf_track.data.synthetic import generate_benchmark
+from lwf_track.modeling import build_model
 from lwf_track.tracking import OnlineTracker
 from lwf_track.utils.io import atomic_write_json, atomic_write_text
 
@@ -301,7 +301,8 @@ def model_report(models: dict, frame: dict) -> dict:
 
 
 def amp_check(scale: Scale, work: Path, data_root: Path, timeout: float) -> dict:
-    """A short training with ``SOLVER.AMP.ENABLED True``; without a GPU, train_net.py's refusal."""
+    """A short training with ``SOLVER.AMP.ENABLED True`` (fp16 on a GPU; bfloat16 autocast, or
+    float32 with a warning, on a CPU)."""
     opts = [*train_opts(scale, scale.amp_iters, "./output/amp"), "SOLVER.AMP.ENABLED", "True"]
     args = [REPO / "train_net.py", "--config-file", REPO / CONFIG, "--num-gpus", "1", *opts]
     step = run_command(args, work, data_root, work / "amp.log", timeout)

@@ -10,11 +10,11 @@ import argparse
 
 import torch
 
-from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
 import lwf_track  # noqa: F401
 from lwf_track.engine import Trainer
+from lwf_track.modeling import build_model
 
 from bench.common import load_cfg, paired_times, random_batch
 

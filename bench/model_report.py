@@ -16,10 +16,10 @@ import argparse
 
 import torch
 
-from detectron2.modeling import build_model
 from detectron2.utils.analysis import FlopCountAnalysis
 
 import lwf_track  # noqa: F401
+from lwf_track.modeling import build_model
 
 from bench.common import load_cfg, paired_times
 

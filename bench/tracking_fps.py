@@ -27,10 +27,10 @@ import torch
 
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import transforms as T
-from detectron2.modeling import build_model
 
 import lwf_track  # noqa: F401
 from lwf_track.data.synthetic import generate_benchmark
+from lwf_track.modeling import build_model
 from lwf_track.utils.io import atomic_write_text
 
 from bench.common import cpu_name, load_cfg, tracker_vs_retinanet_seconds

@@ -1,6 +1,8 @@
 """What the CPU can show of the GPU paths: tensors made in forward follow the input's device,
-checkpoints move between devices, the losses survive mixed precision."""
+checkpoints move between devices, the losses survive mixed precision; and the CPU's own speed
+keys: channels-last memory and bfloat16 autocast training."""
 
+import logging
 import sys
 import warnings
 from pathlib import Path
@@ -16,7 +18,9 @@ from detectron2.utils.events import EventStorage
 
 import lwf_track
 from lwf_track.engine import AtomicCheckpointer
-from lwf_track.engine.trainer import load_loop_state
+from lwf_track.engine import trainer as trainer_module
+from lwf_track.engine.trainer import CPUAutocastTrainer, load_loop_state, training_loop_class
+from lwf_track.modeling import build_model as build_lwf_model
 from lwf_track.modeling.identities import num_identities_in_checkpoint
 from lwf_track.weighting import LOSS_WEIGHTING_REGISTRY
 from test_model import batch, tiny_cfg
@@ -182,3 +186,76 @@ def test_a_checkpoint_without_amp_resumes_with_amp_turned_on():
     load_loop_state(amp, state)
     assert amp.optimizer.state_dict()["state"][0]["step"] == 1
     load_loop_state(plain, loop(AMPTrainer).state_dict())  # and back: the scaler entry is ignored
+
+
+def cfg_with(channels_last=False, amp=False, device="cpu"):
+    cfg = tiny_cfg()
+    cfg.MODEL.CHANNELS_LAST, cfg.SOLVER.AMP.ENABLED, cfg.MODEL.DEVICE = channels_last, amp, device
+    return cfg
+
+
+def test_channels_last_is_the_same_model_in_another_memory_order(tmp_path):
+    torch.manual_seed(0)
+    plain = build_lwf_model(cfg_with())
+    torch.manual_seed(0)
+    nhwc = build_lwf_model(cfg_with(channels_last=True))
+    convs = [m.weight for m in nhwc.modules() if isinstance(m, nn.Conv2d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    assert not plain.head.cls_score.weight.is_contiguous(memory_format=torch.channels_last)
+    inputs = batch()
+    with EventStorage(0):
+        losses = [model.train()(inputs) for model in (plain, nhwc)]
+    for key in losses[0]:
+        torch.testing.assert_close(losses[1][key], losses[0][key], rtol=1e-4, atol=1e-5)
+    # a checkpoint of one layout loads into the other and computes the same head outputs (all
+    # three towers: the dense Re-ID tower too); untrained scores tie too closely to compare
+    # detections, whose order such rounding can swap
+    AtomicCheckpointer(nhwc, str(tmp_path)).save("nhwc")
+    cfg = cfg_with()
+    cfg.MODEL.REID.SPARSE_INFERENCE = False
+    torch.manual_seed(1)
+    loaded = build_lwf_model(cfg).eval()
+    AtomicCheckpointer(loaded).load(str(tmp_path / "nhwc.pth"))
+    nhwc.head.sparse_inference = False
+    images = loaded.preprocess_image(batch(with_boxes=False))
+    with torch.no_grad():
+        features = [model.backbone(images.tensor) for model in (loaded, nhwc.eval())]
+        outputs = [
+            model.head([levels[f] for f in model.head_in_features])
+            for model, levels in zip((loaded, nhwc), features)
+        ]
+    for ours, theirs in zip(*outputs):
+        for level_ours, level_theirs in zip(ours, theirs):
+            torch.testing.assert_close(level_ours, level_theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_the_training_loop_follows_amp_and_the_device(monkeypatch, caplog):
+    assert training_loop_class(cfg_with()) is SimpleTrainer
+    assert training_loop_class(cfg_with(amp=True, device="cuda")) is AMPTrainer
+    monkeypatch.setattr(trainer_module, "cpu_supports_bfloat16", lambda: True)
+    assert training_loop_class(cfg_with(amp=True)) is CPUAutocastTrainer
+    monkeypatch.setattr(trainer_module, "cpu_supports_bfloat16", lambda: False)
+    with caplog.at_level(logging.WARNING, logger=trainer_module.__name__):
+        assert training_loop_class(cfg_with(amp=True)) is SimpleTrainer
+    assert "no bfloat16 instructions" in caplog.text and "training in float32" in caplog.text
+
+
+def test_a_cpu_autocast_step_runs_the_network_in_bfloat16_and_the_losses_in_float32():
+    torch.manual_seed(0)
+    model = build_lwf_model(cfg_with(amp=True)).train()
+    before = model.head.cls_score.weight.detach().clone()
+    seen = []
+
+    def record_dtype(module, inputs, outputs):
+        seen.append(outputs[0][0].dtype)  # the cls logits of the first level
+
+    model.head.register_forward_hook(record_dtype)
+    loop = CPUAutocastTrainer(model, [batch()], torch.optim.SGD(model.parameters(), lr=0.1))
+    with EventStorage(0) as storage:
+        loop.iter = 0
+        loop.run_step()
+        raw = {t: storage.history(f"raw_loss/{t}").latest() for t in ("cls", "reg", "reid")}
+    assert seen == [torch.bfloat16]  # the network ran under autocast
+    assert all(value > 0 and value == value for value in raw.values())
+    assert not torch.equal(model.head.cls_score.weight, before)  # and the step trained it
+    assert model.head.cls_score.weight.dtype == torch.float32

@@ -43,12 +43,6 @@ def test_training_without_the_data_says_where_it_goes(tmp_path):
     assert str(tmp_path / "datasets" / "MOT16" / "train") in error and "LWF_DATASETS" in error
 
 
-def test_mixed_precision_on_the_cpu_is_refused(tmp_path):
-    config = REPO / "configs/lwf_synthetic_cpu.yaml"
-    args = [REPO / "train_net.py", "--config-file", config, "SOLVER.AMP.ENABLED", "True"]
-    assert "SOLVER.AMP.ENABLED needs a GPU" in the_error(run_in(tmp_path, args))
-
-
 def test_a_missing_config_file_is_named(tmp_path):
     args = [REPO / "train_net.py", "--config-file", "configs/nope.yaml"]
     assert the_error(run_in(tmp_path, args)) == (

@@ -56,9 +56,7 @@ def test_smoke_mode_trains_tracks_with_the_literal_command_and_reports_every_fig
     tracker, plain = report["model"]["LWFTracker"], report["model"]["RetinaNet"]
     assert tracker["params_m"] > plain["params_m"] > 30  # R50-FPN plus the Re-ID tower
     assert tracker["gflops"] >= plain["gflops"] > 0
-    if not torch.cuda.is_available():
-        assert not report["amp"]["works"]
-        assert report["amp"]["last_line"].startswith("error: SOLVER.AMP.ENABLED needs a GPU")
+    assert report["amp"]["works"]  # a GPU's AMPTrainer, or on a CPU the bfloat16 loop
 
 
 def test_a_failed_step_leaves_the_figures_of_the_steps_before_it(tmp_path, monkeypatch):

@@ -27,13 +27,13 @@ from pathlib import Path
 import torch
 
 from detectron2.checkpoint import DetectionCheckpointer
-from detectron2.modeling import build_model
 from detectron2.utils.logger import setup_logger
 
 import lwf_track  # noqa: F401  (registers the model and the datasets)
 from lwf_track.engine.defaults import build_config
 from lwf_track.engine.inference import kept_detections
 from lwf_track.evaluation.calibration import calibrate
+from lwf_track.modeling import build_model
 from lwf_track.utils.io import atomic_torch_save, atomic_write_text
 
 logger = logging.getLogger("tools.retrack")

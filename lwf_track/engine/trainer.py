@@ -2,6 +2,7 @@
 atomic checkpoints, MOT evaluation and the weighting-curve plot."""
 
 import logging
+import time
 import weakref
 
 import torch
@@ -15,6 +16,7 @@ from detectron2.utils.logger import setup_logger
 
 from ..data.batching import group_by_image_size
 from ..data.mapper import MOTDatasetMapper
+from ..modeling import build_model
 from .checkpoint import AtomicCheckpointer
 from .hooks import WeightingCurveHook
 
@@ -35,13 +37,58 @@ def load_loop_state(loop: SimpleTrainer, state: dict) -> None:
         loop.load_state_dict(state)
 
 
+def cpu_supports_bfloat16() -> bool:
+    """Whether oneDNN has bfloat16 instructions here (AVX512-BF16 or AMX): without them CPU
+    autocast emulates bfloat16 and runs slower than float32."""
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+class CPUAutocastTrainer(SimpleTrainer):
+    """SimpleTrainer with the forward pass under CPU autocast to bfloat16 (``SOLVER.AMP.ENABLED``
+    on a CPU): convolutions and matrix products in bfloat16, the losses in float32 (the model
+    leaves autocast for them), backward and optimiser step as SimpleTrainer's. bfloat16 keeps
+    float32's exponent range, so unlike fp16 AMP no gradient scaler is needed."""
+
+    def run_step(self):
+        assert self.model.training, "[CPUAutocastTrainer] model was changed to eval mode!"
+        start = time.perf_counter()
+        data = next(self._data_loader_iter)
+        data_time = time.perf_counter() - start
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss_dict = self.model(data)
+        losses = sum(loss_dict.values())
+        self.optimizer.zero_grad()
+        losses.backward()
+        self._write_metrics(loss_dict, data_time)
+        self.optimizer.step()
+
+
+def training_loop_class(cfg) -> type:
+    """The loop of ``SOLVER.AMP.ENABLED`` on ``MODEL.DEVICE``: detectron2's AMPTrainer (fp16 with
+    a gradient scaler) on a GPU, :class:`CPUAutocastTrainer` on a CPU with bfloat16
+    instructions, else SimpleTrainer (float32; with a warning where AMP was asked for)."""
+    if not cfg.SOLVER.AMP.ENABLED:
+        return SimpleTrainer
+    if torch.device(cfg.MODEL.DEVICE).type == "cuda":
+        return AMPTrainer
+    if cpu_supports_bfloat16():
+        return CPUAutocastTrainer
+    logger.warning(
+        "SOLVER.AMP.ENABLED: this CPU has no bfloat16 instructions (AVX512-BF16 or AMX), where "
+        "autocast would be slower than float32: training in float32"
+    )
+    return SimpleTrainer
+
+
 class Trainer(DefaultTrainer):
     """DefaultTrainer for LWFTracker. Differences from detectron2's:
 
     * data: :class:`MOTDatasetMapper` (keeps ``gt_ids``) for training and testing;
     * optimiser: ``SOLVER.OPTIMIZER`` (Adam as in the paper); the loss-weighting module's learnable
       parameters form their own group without weight decay (lr ``MODEL.LOSS_WEIGHTING.BASE_LR``);
+    * model: :func:`~lwf_track.modeling.build_model` (``MODEL.CHANNELS_LAST``);
     * DDP also on CPU (gloo): no ``device_ids`` for CPU models;
+    * ``SOLVER.AMP.ENABLED`` also on a CPU: bfloat16 autocast (:func:`training_loop_class`);
     * checkpoints written atomically, with the optimiser state (v0.6 leaves it out);
     * evaluation: one inference pass over each test set gives tracks, MOT metrics, detection AP
       and Re-ID TPR@FAR under ``OUTPUT_DIR/inference`` (:func:`~.inference.evaluate_datasets`);
@@ -57,8 +104,7 @@ class Trainer(DefaultTrainer):
         optimizer = self.build_optimizer(cfg, model)
         data_loader = self.build_train_loader(cfg)
         model = self._wrap_ddp(model)
-        trainer_cls = AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer
-        self._trainer = trainer_cls(model, data_loader, optimizer)
+        self._trainer = training_loop_class(cfg)(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         self.checkpointer = AtomicCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
         self.start_iter = 0
@@ -89,6 +135,12 @@ class Trainer(DefaultTrainer):
         hooks = super().build_hooks()
         hooks.append(WeightingCurveHook(self.cfg.OUTPUT_DIR))
         return hooks
+
+    @classmethod
+    def build_model(cls, cfg):
+        model = build_model(cfg)
+        logger.info("Model:\n%s", model)
+        return model
 
     @classmethod
     def build_optimizer(cls, cfg, model):

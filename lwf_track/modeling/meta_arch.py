@@ -112,15 +112,19 @@ class LWFTracker(RetinaNet):
 
     # ----------------------------------------------------------------------------- training
     def forward_training(self, images, features, predictions, gt_instances):
-        pred_logits, pred_deltas, pred_embeddings = self._transpose_dense_predictions(
-            predictions, [self.num_classes, 4, self.embed_dim]
-        )
-        anchors = self.anchor_generator(features)
-        gt_labels, gt_boxes, gt_ids = self.label_anchors(anchors, gt_instances)
-        raw_losses = self.losses(
-            anchors, pred_logits, gt_labels, pred_deltas, gt_boxes, pred_embeddings, gt_ids
-        )
-        return self.weight_losses(raw_losses)
+        # Under autocast (SOLVER.AMP) the head's outputs may be fp16 or bf16: the losses, the
+        # identity classifier and the weighting run in float32 all the same.
+        with torch.autocast(images.tensor.device.type, enabled=False):
+            predictions = [[p.float() for p in per_level] for per_level in predictions]
+            pred_logits, pred_deltas, pred_embeddings = self._transpose_dense_predictions(
+                predictions, [self.num_classes, 4, self.embed_dim]
+            )
+            anchors = self.anchor_generator(features)
+            gt_labels, gt_boxes, gt_ids = self.label_anchors(anchors, gt_instances)
+            raw_losses = self.losses(
+                anchors, pred_logits, gt_labels, pred_deltas, gt_boxes, pred_embeddings, gt_ids
+            )
+            return self.weight_losses(raw_losses)
 
     def losses(
         self, anchors, pred_logits, gt_labels, pred_anchor_deltas, gt_boxes, pred_embeddings, gt_ids
