@@ -5,14 +5,17 @@ import statistics
 import time
 from functools import partial
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import torch
+from torch import nn
 
+from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.structures import Boxes, Instances
 
 from lwf_track.data.mot_format import write_mot_results
 from lwf_track.engine import build_config
+from lwf_track.modeling import build_model
 from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
 
 
@@ -84,6 +87,21 @@ def paired_times(functions: Dict[str, Callable[[], None]], rounds: int, warmup: 
             if round_index >= warmup:
                 times[name].append(seconds)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def tracker_and_retinanet(cfg, weights: Optional[str]) -> Dict[str, nn.Module]:
+    """LWFTracker and plain RetinaNet of one config in eval mode, keyed by meta-architecture, from
+    the same init seed; both load ``weights`` when given (plain RetinaNet ignores the Re-ID ones),
+    so the pair differs only by what the tracker adds."""
+    models = {}
+    for meta_arch in ("LWFTracker", "RetinaNet"):
+        model_cfg = cfg.clone()
+        model_cfg.MODEL.META_ARCHITECTURE = meta_arch
+        torch.manual_seed(0)
+        models[meta_arch] = build_model(model_cfg).eval()
+        if weights:
+            DetectionCheckpointer(models[meta_arch]).load(weights)
+    return models
 
 
 def tracker_vs_retinanet_seconds(

@@ -44,18 +44,16 @@ import cv2
 import torch
 
 import detectron2
-from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import transforms as T
 from detectron2.utils.analysis import FlopCountAnalysis
 from torch.profiler import ProfilerActivity, profile
 
 import lwf_track  # noqa: F401  (registers the model)
 from lwf_track.data.synthetic import generate_benchmark
-from lwf_track.modeling import build_model
 from lwf_track.tracking import OnlineTracker
 from lwf_track.utils.io import atomic_write_json, atomic_write_text
 
-from .common import load_cfg, timed, tracker_vs_retinanet_seconds
+from .common import load_cfg, timed, tracker_and_retinanet, tracker_vs_retinanet_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/lwf_mot16.yaml"
@@ -196,18 +194,6 @@ def load_frames(cfg, sequence_dir: Path, count: int) -> list:
         tensor = torch.as_tensor(resized.transpose(2, 0, 1).astype("float32"))
         frames.append({"image": tensor, "height": image.shape[0], "width": image.shape[1]})
     return frames
-
-
-def build_pair(cfg, weights: str) -> dict:
-    """LWFTracker and plain RetinaNet of the same config, both with the trained weights (plain
-    RetinaNet ignores the Re-ID ones)."""
-    models = {}
-    for name in ("LWFTracker", "RetinaNet"):
-        model_cfg = cfg.clone()
-        model_cfg.MODEL.META_ARCHITECTURE = name
-        models[name] = build_model(model_cfg).eval()
-        DetectionCheckpointer(models[name]).load(weights)
-    return models
 
 
 def frames_per_second(cfg, models: dict, frames: list, work: Path) -> dict:
@@ -366,7 +352,7 @@ def run_check(scale: Scale, work: Path, timeout: float, save) -> dict:
 
     weights = ["MODEL.WEIGHTS", str(output_dir / "model_final.pth"), "MODEL.REID.NUM_IDENTITIES", 0]
     cfg = load_cfg(REPO / CONFIG, [*scale.overrides, *weights])
-    models = build_pair(cfg, str(output_dir / "model_final.pth"))
+    models = tracker_and_retinanet(cfg, str(output_dir / "model_final.pth"))
     test_sequence = min((data_root / "MOT16" / "test").iterdir())
     frames = load_frames(cfg, test_sequence, scale.fps_frames)
     report["fps"] = frames_per_second(cfg, models, frames, work)

@@ -25,15 +25,13 @@ from pathlib import Path
 import cv2
 import torch
 
-from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import transforms as T
 
 import lwf_track  # noqa: F401
 from lwf_track.data.synthetic import generate_benchmark
-from lwf_track.modeling import build_model
 from lwf_track.utils.io import atomic_write_text
 
-from bench.common import cpu_name, load_cfg, tracker_vs_retinanet_seconds
+from bench.common import cpu_name, load_cfg, tracker_and_retinanet, tracker_vs_retinanet_seconds
 
 GOAL = 0.95
 
@@ -77,19 +75,6 @@ def load_frames(cfg, args, tmp: Path):
     return frames, seq
 
 
-def build_models(cfg, weights: str | None) -> dict:
-    """The tracker and plain RetinaNet, same init seed and (when given) the same weights."""
-    models = {}
-    for name, meta_arch in (("tracker", "LWFTracker"), ("RetinaNet", "RetinaNet")):
-        model_cfg = cfg.clone()
-        model_cfg.MODEL.META_ARCHITECTURE = meta_arch
-        torch.manual_seed(0)
-        models[name] = build_model(model_cfg).eval()
-        if weights:
-            DetectionCheckpointer(models[name]).load(weights)
-    return models
-
-
 def markdown_result(command: str, result: dict) -> str:
     """One setting's measurements as a table for the README's generated block."""
     header = ["config", "frames", "weights", "RetinaNet frames/s", "tracker frames/s"]
@@ -120,7 +105,7 @@ def main(argv=None):
     cfg = load_cfg(args.config, weights)  # nID from the checkpoint
     tmp = Path(tempfile.mkdtemp())
     frames, seq = load_frames(cfg, args, tmp)
-    models = build_models(cfg, args.weights if trained else None)
+    models = tracker_and_retinanet(cfg, args.weights if trained else None)
     size = f"{frames[0]['width']}x{frames[0]['height']}"
     print(f"{args.config}: {len(frames)} frames {size} of {seq.name}, {args.rounds} rounds")
     if trained:
@@ -132,7 +117,7 @@ def main(argv=None):
     for repeat in range(args.repeats):
         median = tracker_vs_retinanet_seconds(
             cfg,
-            models["tracker"],
+            models["LWFTracker"],
             models["RetinaNet"],
             frames,
             tmp / "tracks.txt",
