@@ -70,6 +70,11 @@ COMPARISONS = (
         ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
         ("lwf_pets09_cpu", {}, SLOWER_MACHINE_NOTE),
     ),
+    (("lwf_pets09_cpu_from_demo", {}, SLOWER_MACHINE_NOTE), ("lwf_pets09_cpu_from_demo", FLOAT32)),
+    (
+        ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
+        ("lwf_pets09_cpu_from_demo", {}, SLOWER_MACHINE_NOTE),
+    ),
     (("lwf_pets09_cpu_from_demo", FLOAT32), ("lwf_pets09_cpu", FLOAT32)),
     (("lwf_pets09_cpu_from_demo_mix", FLOAT32), ("lwf_pets09_cpu_from_demo", FLOAT32)),
     (
