@@ -35,14 +35,16 @@ SETUPS = {  # name: (MODEL.CHANNELS_LAST, SOLVER.AMP.ENABLED)
 
 
 def build_loops(cfg, batches: list) -> dict:
-    """One training loop per set-up, each over its own iterator of ``batches``."""
+    """One training loop per set-up, each over its own iterator of ``batches``; ``cfg`` is left
+    as it was."""
     loops = {}
     for name, (channels_last, amp) in SETUPS.items():
-        cfg.MODEL.CHANNELS_LAST, cfg.SOLVER.AMP.ENABLED = channels_last, amp
+        setup_cfg = cfg.clone()
+        setup_cfg.MODEL.CHANNELS_LAST, setup_cfg.SOLVER.AMP.ENABLED = channels_last, amp
         torch.manual_seed(0)
-        model = build_model(cfg).train()
-        optimizer = Trainer.build_optimizer(cfg, model)
-        loops[name] = training_loop_class(cfg)(model, batches, optimizer)
+        model = build_model(setup_cfg).train()
+        optimizer = Trainer.build_optimizer(setup_cfg, model)
+        loops[name] = training_loop_class(setup_cfg)(model, batches, optimizer)
     return loops
 
 
