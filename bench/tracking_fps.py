@@ -4,6 +4,7 @@ RetinaNet inference with the same backbone and input size, paired in one run.
 
     python -m bench.tracking_fps [--config configs/lwf_synthetic_cpu.yaml] [--frames 30]
         [--weights output/demo/model_final.pth] [--sequence DIR] [--repeats 3] [--markdown PATH]
+        [config overrides, e.g. MODEL.REID.NUM_CONVS 1 for a model trained with it]
 
 Goal: ratio >= 0.95, judged on the median of ``--repeats`` paired measurements (each the median of
 ``--rounds`` rounds over the frames, the two alternating frame by frame): one measurement swings by
@@ -49,6 +50,7 @@ def parse_args(argv=None):
     parser.add_argument("--weights", default="output/demo/model_final.pth")
     parser.add_argument("--sequence", help="a sequence folder with img1/ (default: synthetic)")
     parser.add_argument("--markdown", help="also write the result as a markdown table here")
+    parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides (both models)")
     args = parser.parse_args(argv)
     if args.frames < 1 or args.rounds < 1 or args.repeats < 1:
         parser.error("need --frames, --rounds and --repeats >= 1")
@@ -102,12 +104,13 @@ def main(argv=None):
     args = parse_args(argv)
     trained = Path(args.weights).is_file()
     weights = ["MODEL.WEIGHTS", args.weights, "MODEL.REID.NUM_IDENTITIES", 0] if trained else []
-    cfg = load_cfg(args.config, weights)  # nID from the checkpoint
+    cfg = load_cfg(args.config, [*args.opts, *weights])  # nID from the checkpoint
     tmp = Path(tempfile.mkdtemp())
     frames, seq = load_frames(cfg, args, tmp)
     models = tracker_and_retinanet(cfg, args.weights if trained else None)
     size = f"{frames[0]['width']}x{frames[0]['height']}"
-    print(f"{args.config}: {len(frames)} frames {size} of {seq.name}, {args.rounds} rounds")
+    config = " ".join([args.config, *args.opts])
+    print(f"{config}: {len(frames)} frames {size} of {seq.name}, {args.rounds} rounds")
     if trained:
         print(f"  weights: {args.weights}")
     else:
@@ -139,7 +142,7 @@ def main(argv=None):
     )
     if args.markdown:
         result = {
-            "config": args.config,
+            "config": config,
             "frames": f"{len(frames)} {size} of {seq.name}",
             "weights": args.weights if trained else None,
             "fps": fps,

@@ -15,12 +15,13 @@ def test_tracking_fps_reads_a_sequence_folder_and_writes_its_table(tmp_path):
     args = ["-m", "bench.tracking_fps", "--frames", "3", "--rounds", "1"]
     args += ["--sequence", sequence, "--weights", tmp_path / "none.pth"]
     table = tmp_path / "fps.md"
-    result = run_command([*args, "--repeats", "2", "--markdown", table], tmp_path)
-    assert f"3 frames 160x96 of {sequence.name}" in result.stdout
+    overrides = ["MODEL.REID.NUM_CONVS", "1"]  # both models are built with them
+    result = run_command([*args, "--repeats", "2", "--markdown", table, *overrides], tmp_path)
+    assert f"NUM_CONVS 1: 3 frames 160x96 of {sequence.name}" in result.stdout
     assert "measurement 2/2" in result.stdout
     assert "tracker / RetinaNet frames/s ratio:" in result.stdout and "median of 2" in result.stdout
     rows = [line for line in table.read_text().splitlines() if line.startswith("| `")]
-    assert len(rows) == 1 and "none (random init)" in rows[0]
+    assert len(rows) == 1 and "none (random init)" in rows[0] and "NUM_CONVS 1`" in rows[0]
     assert len(rows[0].split("|")[7].split(" / ")) == 2  # one ratio per measurement
 
     empty = tmp_path / "empty"

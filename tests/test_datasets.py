@@ -28,7 +28,7 @@ from conftest import REPO_ROOT
 from test_mot_parsers import write_sequence
 from tools.demo_data import DEMO_SPLITS, EXPERIMENT_SPLITS, PETS09_SPLITS
 
-SPLITS = ("train", "train_half", "val_half", "test")
+SPLITS = ("train", "train_half", "val_half", "test", "train_half_fit", "train_half_holdout")
 BUILTIN = [
     f"{benchmark}_{split}" for benchmark in ("mot15", "mot16", "mot17", "mot20") for split in SPLITS
 ]
@@ -235,6 +235,8 @@ def test_every_benchmark_folder_registers_by_convention(
         get_num_identities("mybench_train_half") == 1 and get_num_identities("mybench_train") == 2
     )
     assert [r["frame"] for r in DatasetCatalog.get("mybench_val_half")] == [4, 5, 6]
+    fit, holdout = (DatasetCatalog.get(f"mybench_train_half_{part}") for part in ("fit", "holdout"))
+    assert [r["frame"] for r in fit] == [1, 2] and [r["frame"] for r in holdout] == [3]
     test = DatasetCatalog.get("mybench_test")
     assert [r["frame"] for r in test] == [1, 2, 3] and "annotations" not in test[0]
     # MOT15-style gt: no classes, flag 0 ignored
@@ -319,6 +321,11 @@ def test_real_pets09_half_split(pets09):
     assert [(s["name"], s["first_frame"], s["last_frame"]) for s in sequences] == [
         ("PETS09-S2L1", 398, 795)
     ]
+    fit, holdout = DatasetCatalog.get("mot15_train_half_fit"), DatasetCatalog.get(
+        "mot15_train_half_holdout"
+    )
+    assert [r["frame"] for r in fit + holdout] == [r["frame"] for r in train]
+    assert fit[-1]["frame"] == 297 and get_num_identities("mot15_train_half_fit") == 10
 
 
 @pytest.mark.parametrize("config", ["lwf_pets09_cpu_from_demo", "lwf_pets09_cpu_from_demo_mix"])

@@ -252,6 +252,17 @@ def test_frame_range_half_split_boundaries(n, first_half, second_half):
     assert frame_range(n, "second_half") == second_half
 
 
+@pytest.mark.parametrize(
+    "n, fit, holdout",
+    [(795, (1, 297), (298, 397)), (16, (1, 6), (7, 8)), (8, (1, 3), (4, 4)), (2, (1, 0), (1, 1))],
+)
+def test_frame_range_fit_and_holdout_partition_the_first_half(n, fit, holdout):
+    assert frame_range(n, "first_half_fit") == fit
+    assert frame_range(n, "first_half_holdout") == holdout
+    first, last = frame_range(n, "first_half")
+    assert (fit[0], holdout[1]) == (first, last) and holdout[0] == fit[1] + 1
+
+
 def test_frame_range_rejects_unknown_mode():
     with pytest.raises(ValueError, match="first_half"):
         frame_range(4, "half")

@@ -39,6 +39,11 @@ REAL_ONLY_AFTER_MIX_NOTE = (
     "200 more iterations on the real frames alone, started from the mix config's model of the"
     " same seed (wall: these 200 only; add the mix run's)"
 )
+# trained on the first three quarters of the train half, the tracker threshold chosen on the rest
+FIT_HOLDOUT = {
+    "DATASETS.TRAIN": ["mot15_train_half_fit", "mot_synth_pets_mix"],
+    "TRACKER.CALIBRATION.DATASET": "mot15_train_half_holdout",
+}
 # the runs of one later session, whose machine was slower than the earlier sessions'
 SLOWER_MACHINE_NOTE = (
     "run on a 2-core AMD EPYC machine about 1.6x slower than the earlier rows' (`make demo` of"
@@ -57,6 +62,10 @@ def float32(changes: dict) -> dict:
 
 COMPARISONS = (
     (("lwf_synthetic_cpu", DEMO, SLOWER_MACHINE_NOTE), ("lwf_synthetic_cpu", float32(DEMO))),
+    (
+        ("lwf_synthetic_cpu", {**DEMO, "MODEL.REID.NUM_CONVS": 1}, SLOWER_MACHINE_NOTE),
+        ("lwf_synthetic_cpu", DEMO, SLOWER_MACHINE_NOTE),
+    ),
     (
         ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
         ("lwf_pets09_cpu_from_demo_mix", FLOAT32, SLOWER_MACHINE_NOTE),
@@ -104,6 +113,14 @@ COMPARISONS = (
             SLOWER_MACHINE_NOTE,
         ),
         ("lwf_pets09_cpu_from_demo_mix", FLOAT32, SLOWER_MACHINE_NOTE),
+    ),
+    (
+        ("lwf_pets09_cpu_from_demo_mix", {"TRACKER.EMBED_MATCH_THRESH": 0.5}, SLOWER_MACHINE_NOTE),
+        ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
+    ),
+    (
+        ("lwf_pets09_cpu_from_demo_mix", FIT_HOLDOUT, SLOWER_MACHINE_NOTE),
+        ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
     ),
 )
 

@@ -38,6 +38,9 @@ BENCHMARK_SPLITS = {
     "train": ("train", "all", True),
     "train_half": ("train", "first_half", True),
     "val_half": ("train", "second_half", True),
+    # the train half cut in two, to choose tracker keys on frames the model was not trained on
+    "train_half_fit": ("train", "first_half_fit", True),
+    "train_half_holdout": ("train", "first_half_holdout", True),
     "test": ("test", "all", False),
 }
 # MOT17 repeats every sequence for 3 detectors; training and validation use one copy (as

@@ -15,7 +15,7 @@ from .mot_format import SeqInfo, gt_values, read_seqinfo, read_table
 
 PathLike = str | os.PathLike
 
-FRAME_SPLITS = ("all", "first_half", "second_half")
+FRAME_SPLITS = ("all", "first_half", "second_half", "first_half_fit", "first_half_holdout")
 PEDESTRIAN_CLASS = 1
 
 
@@ -92,15 +92,20 @@ def frame_range(num_frames: int, frames: str = "all") -> tuple[int, int]:
 
     ``first_half`` is 1..floor(n/2) and ``second_half`` floor(n/2)+1..n (the FairMOT/ByteTrack
     validation protocol): with n odd the middle frame validates; with n = 1 the first half is empty
-    (last < first).
+    (last < first). The first half splits again, with h = floor(n/2), into ``first_half_fit``
+    1..floor(3h/4) and ``first_half_holdout`` floor(3h/4)+1..h: a model trained on the fit part
+    can have its tracker keys chosen on frames it has not seen, without touching the second half.
     """
     if frames not in FRAME_SPLITS:
         raise ValueError(f"frames must be one of {FRAME_SPLITS}, got {frames!r}")
     half = num_frames // 2
+    fit = 3 * half // 4
     return {
         "all": (1, num_frames),
         "first_half": (1, half),
         "second_half": (half + 1, num_frames),
+        "first_half_fit": (1, fit),
+        "first_half_holdout": (fit + 1, half),
     }[frames]
 
 
