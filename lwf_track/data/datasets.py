@@ -106,9 +106,10 @@ def register_all_mot(root: str | None = None) -> list:
     and ``mot_synth_<split>`` for every folder ``root/synthetic/<split>`` that exists now and for
     :data:`CONFIG_SYNTHETIC_SPLITS`.
 
-    A benchmark folder ``NAME`` gives ``<name>_train``, ``<name>_train_half``, ``<name>_val_half``
-    and ``<name>_test`` (name lower-cased). Names already registered by an earlier call are
-    re-pointed to this root. Returns the names.
+    A benchmark folder ``NAME`` gives ``<name>_train``, ``<name>_train_half``, ``<name>_val_half``,
+    ``<name>_test``, ``<name>_train_half_fit`` and ``<name>_train_half_holdout`` (name lower-cased;
+    see :data:`BENCHMARK_SPLITS`). Names already registered by an earlier call are re-pointed to
+    this root. Returns the names.
     """
     root = datasets_root(root)
     names = []
