@@ -50,6 +50,9 @@ def _add_model_config(cfg: CN) -> None:
     # (and up to the calibration candidates) changes no track and skips their Re-ID work; Re-ID
     # TPR@FAR is then over the matched detections above it. 0 = every detection.
     cfg.MODEL.REID.MIN_SCORE_TEST = 0.0
+    # Train only the Re-ID tower and the identity classifier; every other parameter and BN
+    # statistic stays as loaded: a Re-ID stage after detection training, same detections.
+    cfg.MODEL.REID.TRAIN_ONLY = False
     # nID: number of training identities; 0 = read from the training sets' metadata.
     cfg.MODEL.REID.NUM_IDENTITIES = 0
     # s: scale of the ID classifier logits on normalised embeddings; 0 = sqrt(2) * ln(nID - 1).
@@ -137,6 +140,10 @@ def _add_tracker_config(cfg: CN) -> None:
     # Stage 2 also matches the lost tracks stage 1 left by IoU (ByteTrack): recovers people whose
     # embedding is too weak to recognise after an occlusion; False: by appearance only (FairMOT).
     cfg.TRACKER.LOST_BY_IOU = False
+    # Stage 1 in two levels: tracked tracks first, lost tracks only on the detections left
+    # (DeepSORT's cascade by time since update, in two levels): a lost track whose embedding
+    # resembles a followed person's cannot take that person's detection. False: one assignment.
+    cfg.TRACKER.APPEARANCE_CASCADE = False
     # Momentum of the track embedding EMA: e <- m * e + (1 - m) * e_new.
     cfg.TRACKER.EMBED_MOMENTUM = 0.9
     # Box reported for a matched track: "detection" (the matched detection's box) or "kalman"

@@ -63,6 +63,40 @@ def test_training_returns_three_finite_weighted_losses_and_logs_weights(model):
     )
 
 
+def test_reid_only_training_changes_the_embeddings_not_the_detections():
+    """MODEL.REID.TRAIN_ONLY: steps on every loss move the Re-ID tower and the classifier only;
+    the backbone's BN statistics stay as loaded, so the detections are exactly the same."""
+    cfg = tiny_cfg()
+    cfg.MODEL.REID.TRAIN_ONLY = True
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    trainable = [name for name, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all(n.startswith(("head.reid_", "id_classifier.")) for n in trainable)
+    frame = batch(with_boxes=False)
+    model.eval()
+    with torch.no_grad():
+        before = model(frame)[0]["instances"]
+    trained = ("head.reid_", "id_classifier.", "pos_anchor_ema")  # the last: a loss normaliser
+    frozen = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith(trained)}
+    reid = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("head.reid_")}
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model.train()
+    with EventStorage(0):
+        for _ in range(2):
+            optimizer.zero_grad()
+            sum(model(batch()).values()).backward()
+            optimizer.step()
+    state = model.state_dict()
+    assert [k for k, v in frozen.items() if not torch.equal(state[k], v)] == []  # BN stats too
+    assert any(not torch.equal(state[k], v) for k, v in reid.items())
+    model.eval()
+    with torch.no_grad():
+        after = model(frame)[0]["instances"]
+    assert torch.equal(after.pred_boxes.tensor, before.pred_boxes.tensor)
+    assert torch.equal(after.scores, before.scores)
+    assert not torch.equal(after.pred_embeddings, before.pred_embeddings)
+
+
 def test_batch_without_boxes_gives_zero_reid_loss_not_nan(model):
     model.train()
     with EventStorage(0):

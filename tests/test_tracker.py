@@ -269,6 +269,30 @@ def test_lost_by_iou_recovers_a_track_whose_appearance_no_longer_matches():
     assert ids(tracker.update(frame([far_away], [0.9], [changed]))) == [2]
 
 
+@pytest.mark.parametrize("appearance_cascade, expected_ids", [(False, [2]), (True, [1])])
+def test_appearance_cascade_keeps_a_followed_person_from_a_lost_look_alike(
+    appearance_cascade, expected_ids
+):
+    """Two people walk together; B is hidden behind A for two frames (its track lost). A's next
+    detection looks more like B than like A, within the match threshold for both, and sits where
+    both are predicted: one assignment gives it to lost B (an identity transfer, A's track is
+    then lost); the cascade lets the followed track A match first and keep it."""
+    cfg = tracker_cfg()
+    cfg.TRACKER.APPEARANCE_CASCADE = appearance_cascade
+    tracker = OnlineTracker(cfg, frame_rate=30)
+    person_a, person_b = appearance(1), appearance(2)
+    for t in range(1, 9):
+        boxes = [walker_box(t), walker_box(t, x0=104.0)]
+        tracker.update(frame(boxes, [0.9, 0.9], [person_a, person_b]))
+    for t in (9, 10):
+        tracker.update(frame([walker_box(t)], [0.9], [person_a]))
+    assert [t.state for t in tracker.tracks] == [TrackState.TRACKED, TrackState.LOST]
+    ambiguous = unit(person_a + 2.0 * person_b)
+    distances = embedding_distance(np.stack([person_a, person_b]), ambiguous[None])[:, 0]
+    assert distances[1] < distances[0] < cfg.TRACKER.EMBED_MATCH_THRESH
+    assert ids(tracker.update(frame([walker_box(11)], [0.9], [ambiguous]))) == expected_ids
+
+
 @pytest.mark.parametrize("motion_noise_scale, expected_ids", [(1.0, [2]), (3.0, [1])])
 def test_motion_noise_scale_widens_the_motion_gate(motion_noise_scale, expected_ids):
     """A walker jumps 40 px ahead of its predicted box (no overlap, same appearance), as people

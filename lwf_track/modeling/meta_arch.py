@@ -53,6 +53,7 @@ class LWFTracker(RetinaNet):
         reid_focal_gamma: float = 2.0,
         cls_loss_norm: str = "num_pos",
         embed_min_score: float = 0.0,
+        reid_only: bool = False,
         **kwargs,
     ):
         """
@@ -65,6 +66,8 @@ class LWFTracker(RetinaNet):
                 (positive + negative anchors, the paper's eq. 2).
             embed_min_score: at inference, detections scoring below it get a NaN embedding row
                 instead of running the Re-ID tower for them (0: every detection gets one).
+            reid_only: train only the Re-ID tower and the identity classifier; the rest keeps
+                its loaded weights and BN statistics, so the detections do not change.
             kwargs: arguments of :class:`RetinaNet`; ``head`` must also return embeddings.
         """
         super().__init__(**kwargs)
@@ -79,6 +82,11 @@ class LWFTracker(RetinaNet):
         self.reid_focal_gamma = reid_focal_gamma
         self.cls_loss_norm = cls_loss_norm
         self.embed_min_score = embed_min_score
+        self.reid_only = reid_only
+        if reid_only:
+            reid_parameters = {id(p) for m in self._reid_modules() for p in m.parameters()}
+            for parameter in self.parameters():
+                parameter.requires_grad_(id(parameter) in reid_parameters)
         # A buffer, not an attribute: the positive-anchor EMA must survive a resume.
         self.register_buffer("pos_anchor_ema", torch.tensor(100.0))
         # Found once: the per-iteration loss path only passes them on (GradNorm uses them).
@@ -107,10 +115,29 @@ class LWFTracker(RetinaNet):
             reid_focal_gamma=cfg.MODEL.REID.FOCAL_LOSS_GAMMA,
             cls_loss_norm=cfg.MODEL.RETINANET.CLS_LOSS_NORM,
             embed_min_score=cfg.MODEL.REID.MIN_SCORE_TEST,
+            reid_only=cfg.MODEL.REID.TRAIN_ONLY,
         )
         return ret
 
     # ----------------------------------------------------------------------------- training
+    def train(self, mode: bool = True):
+        """With ``reid_only``, the frozen parts' BN layers stay in eval mode: their statistics
+        are part of the detector that must not change."""
+        super().train(mode)
+        if mode and self.reid_only:
+            trainable = {id(m) for part in self._reid_modules() for m in part.modules()}
+            for module in self.modules():
+                if (
+                    isinstance(module, nn.modules.batchnorm._BatchNorm)
+                    and id(module) not in trainable
+                ):
+                    module.eval()
+        return self
+
+    def _reid_modules(self) -> List[nn.Module]:
+        """What ``reid_only`` trains: the Re-ID tower and the identity classifier."""
+        return [self.head.reid_subnet, self.head.reid_embed, self.id_classifier]
+
     def forward_training(self, images, features, predictions, gt_instances):
         # Under autocast (SOLVER.AMP) the head's outputs may be fp16 or bf16: the losses, the
         # identity classifier and the weighting run in float32 all the same.

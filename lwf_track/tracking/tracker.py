@@ -1,7 +1,8 @@
 """Online tracker: Kalman motion + Re-ID appearance + IoU, with BYTE's low-score stage.
 
 Each frame, in this order: Kalman predict; 1) confirmed (tracked + lost) tracks vs high detections
-by embedding distance fused with Mahalanobis motion; 2) remaining tracked tracks (and, with
+by embedding distance fused with Mahalanobis motion (with ``appearance_cascade``, tracked tracks
+first, then lost ones on the detections left); 2) remaining tracked tracks (and, with
 ``lost_by_iou``, remaining lost ones) vs remaining high detections by IoU; 3) remaining tracked
 tracks vs low detections by IoU (BYTE); 4) unconfirmed tracks vs remaining high detections by IoU;
 5) births; 6) losses (unmatched, or on low-score matches alone for too long) and deaths.
@@ -101,6 +102,7 @@ class OnlineTracker:
         output_box: str = "detection",
         max_low_score_frames: int = 0,
         lost_by_iou: bool = False,
+        appearance_cascade: bool = False,
         motion_noise_scale: float = 1.0,
         frame_rate: float = 30,
     ):
@@ -127,6 +129,10 @@ class OnlineTracker:
                 association does: a person whose embedding is too weak to recognise after an
                 occlusion can still be recovered where the motion model expects them. False: a
                 lost track comes back by appearance only (FairMOT).
+            appearance_cascade: stage 1 assigns the tracked tracks first and offers the lost ones
+                only the detections left (DeepSORT's matching cascade, in two levels), so a lost
+                track that looks like a followed person cannot take that person's detection.
+                False: tracked and lost tracks compete in one assignment (FairMOT).
             motion_noise_scale: factor on the Kalman filter's position and velocity noise
                 (:class:`KalmanFilter`'s defaults are DeepSORT's, per frame at 30 fps): larger
                 values widen the motion gate and soften the motion cost of stage 1.
@@ -155,6 +161,7 @@ class OnlineTracker:
         self.embed_momentum = embed_momentum
         self.output_box = output_box
         self.lost_by_iou = lost_by_iou
+        self.appearance_cascade = appearance_cascade
         self.max_lost_frames = int(track_buffer * frame_rate / 30.0)
         # at least one frame, so that a limit never means "no limit" at a low frame rate
         self.max_low_score_frames = (
@@ -187,6 +194,7 @@ class OnlineTracker:
             "output_box": tracker.OUTPUT_BOX,
             "max_low_score_frames": tracker.MAX_LOW_SCORE_FRAMES,
             "lost_by_iou": tracker.LOST_BY_IOU,
+            "appearance_cascade": tracker.APPEARANCE_CASCADE,
             "motion_noise_scale": tracker.MOTION_NOISE_SCALE,
             "frame_rate": frame_rate,
         }
@@ -240,7 +248,19 @@ class OnlineTracker:
     def _match_by_appearance(
         self, tracks: List[Track], detections: _Detections, indices: np.ndarray
     ) -> Tuple[List[Track], np.ndarray]:
-        """Stage 1: embedding cosine distance, gated and fused with the Mahalanobis distance."""
+        """Stage 1: embedding cosine distance, gated and fused with the Mahalanobis distance; in
+        one assignment, or tracked tracks before lost ones (``appearance_cascade``)."""
+        if not self.appearance_cascade:
+            return self._assign_by_appearance(tracks, detections, indices)
+        tracked = _tracked(tracks)
+        left_tracked, indices = self._assign_by_appearance(tracked, detections, indices)
+        lost = [t for t in tracks if t.state is TrackState.LOST]
+        left_lost, indices = self._assign_by_appearance(lost, detections, indices)
+        return left_tracked + left_lost, indices
+
+    def _assign_by_appearance(
+        self, tracks: List[Track], detections: _Detections, indices: np.ndarray
+    ) -> Tuple[List[Track], np.ndarray]:
 
         def cost(tracks: List[Track], indices: np.ndarray) -> np.ndarray:
             appearance = embedding_distance(
