@@ -154,6 +154,10 @@ COMPARISONS = (
         ("lwf_pets09_cpu_from_demo_mix", REID_STAGE_AFTER_MIX, REID_STAGE_AFTER_MIX_NOTE),
         ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
     ),
+    (
+        ("lwf_pets09_cpu_from_demo_mix", {"MODEL.REID.EMBED_DIM": 32}, SLOWER_MACHINE_NOTE),
+        ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
+    ),
 )
 
 

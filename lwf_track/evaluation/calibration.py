@@ -58,6 +58,18 @@ def track_and_score(cfg, detections: dict, truths: dict) -> dict:
     ``truths``: ``{sequence: {frame: FrameTruth}}``.
     """
     mm = import_motmetrics()
+    summary = mm.metrics.create().compute_many(
+        track_accumulators(cfg, detections, truths), metrics=["mota", "idf1"], generate_overall=True
+    )
+    overall = summary.loc["OVERALL"]
+    return {"MOTA": _percent(overall["mota"]), "IDF1": _percent(overall["idf1"])}
+
+
+def track_accumulators(cfg, detections: dict, truths: dict) -> list:
+    """One motmetrics accumulator per sequence: the tracker of ``cfg`` run over kept detections
+    (arguments as :func:`track_and_score`), its written boxes matched to the gt boxes (IoU >= 0.5,
+    no ignore regions)."""
+    mm = import_motmetrics()
     accumulators = []
     for sequence, (frame_rate, frames) in detections.items():
         tracker = OnlineTracker(cfg, frame_rate=frame_rate)
@@ -69,11 +81,7 @@ def track_and_score(cfg, detections: dict, truths: dict) -> dict:
             distances = mm.distances.iou_matrix(truth.boxes, tracks[:, 1:], max_iou=0.5)
             accumulator.update(truth.ids.tolist(), tracks[:, 0].astype(int).tolist(), distances)
         accumulators.append(accumulator)
-    summary = mm.metrics.create().compute_many(
-        accumulators, metrics=["mota", "idf1"], generate_overall=True
-    )
-    overall = summary.loc["OVERALL"]
-    return {"MOTA": _percent(overall["mota"]), "IDF1": _percent(overall["idf1"])}
+    return accumulators
 
 
 def calibrate(cfg, detections: dict, truths: dict, candidates) -> dict:

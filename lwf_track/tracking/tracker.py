@@ -261,6 +261,7 @@ class OnlineTracker:
     def _assign_by_appearance(
         self, tracks: List[Track], detections: _Detections, indices: np.ndarray
     ) -> Tuple[List[Track], np.ndarray]:
+        """One stage-1 assignment of ``tracks`` to the detections ``indices``."""
 
         def cost(tracks: List[Track], indices: np.ndarray) -> np.ndarray:
             appearance = embedding_distance(
