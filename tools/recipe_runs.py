@@ -158,6 +158,10 @@ COMPARISONS = (
         ("lwf_pets09_cpu_from_demo_mix", {"MODEL.REID.EMBED_DIM": 32}, SLOWER_MACHINE_NOTE),
         ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
     ),
+    (
+        ("lwf_pets09_cpu_from_demo_mix", {"MODEL.REID.SCALE": 8.0}, SLOWER_MACHINE_NOTE),
+        ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
+    ),
 )
 
 
