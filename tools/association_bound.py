@@ -24,30 +24,30 @@ tracker's own logic (births, losses, the IoU stages) leaves.
 """
 
 import argparse
-import logging
-import shlex
-import statistics
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from detectron2.structures import Boxes, pairwise_iou
-from detectron2.utils.logger import setup_logger
 
-from lwf_track.engine.defaults import build_config
 from lwf_track.evaluation.calibration import (
     calibrate,
     calibration_records,
+    percent,
     track_accumulators,
     with_thresholds,
 )
 from lwf_track.utils.compat import import_motmetrics
-from lwf_track.utils.io import atomic_write_text
-from tools.retrack import CACHE_DIR, detections_of
+from tools.retrack import (
+    CACHE_DIR,
+    command_line,
+    detections_of,
+    mean_or_none,
+    models_config,
+    publish,
+    score_cell,
+)
 
-logger = logging.getLogger("tools.association_bound")
 METRICS = ["mota", "idf1", "num_detections", "num_false_positives", "num_misses"]
 
 
@@ -131,13 +131,7 @@ def scores(cfg, detections: dict, truths: dict) -> dict:
     overall = summary.loc["OVERALL"]
     tp, fp, fn = (float(overall[k]) for k in METRICS[2:])
     bound = 100 * 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
-    return {"MOTA": _percent(overall["mota"]), "IDF1": _percent(overall["idf1"]), "bound": bound}
-
-
-def _percent(value) -> float | None:
-    """In %; None for a set without people (motmetrics gives NaN)."""
-    value = float(value)
-    return 100 * value if np.isfinite(value) else None
+    return {"MOTA": percent(overall["mota"]), "IDF1": percent(overall["idf1"]), "bound": bound}
 
 
 def bound_of(cfg, weights: str, dataset: str, cache_dir: str) -> dict:
@@ -178,37 +172,20 @@ def markdown_table(rows: list, dataset: str, command: str) -> str:
         "|---" * (len(COLUMNS) + 2) + "|",
     ]
     for row in rows:
-        cells = " | ".join(_cell(row[c]) for c in COLUMNS)
+        cells = " | ".join(score_cell(row[c]) for c in COLUMNS)
         lines.append(f"| `{row['weights']}` | {row['HIGH_SCORE_THRESH']:g} | {cells} |")
     if len(rows) > 1:
-        means = " | ".join(_cell(_mean([r[c] for r in rows])) for c in COLUMNS)
+        means = " | ".join(score_cell(mean_or_none([r[c] for r in rows])) for c in COLUMNS)
         lines.append(f"| **mean** ({len(rows)} models) |  | {means} |")
     return "\n".join(lines) + "\n"
 
 
-def _mean(values: list):
-    return None if None in values else statistics.mean(values)
-
-
-def _cell(value) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
-
-
 def main(argv=None) -> list:
     args = parse_args(argv)
-    setup_logger(name="tools.association_bound")
-    setup_logger(name="detectron2")  # inference progress
-    cfg = build_config(args.config_file, args.opts)
-    missing = [w for w in args.weights if not Path(w).is_file()]
-    if missing:
-        sys.exit(f"error: --weights {missing}: no such file")
+    cfg = models_config(args, "tools.association_bound")
     rows = [bound_of(cfg, w, args.dataset, args.cache_dir) for w in args.weights]
-    argv = sys.argv[1:] if argv is None else argv
-    command = " ".join(["python -m tools.association_bound", *map(shlex.quote, map(str, argv))])
-    table = markdown_table(rows, args.dataset, command)
-    print(table)
-    if args.markdown:
-        atomic_write_text(args.markdown, table)
+    command = command_line("tools.association_bound", argv)
+    publish(markdown_table(rows, args.dataset, command), args.markdown)
     return rows
 
 

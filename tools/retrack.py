@@ -108,9 +108,10 @@ def retrack(cfg, dataset: str, key: str, values, weights, cache_dir: str) -> lis
         variant = with_key(cfg, key, value)
         candidates = variant.TRACKER.CALIBRATION.HIGH_SCORE_THRESHS
         runs = [calibrate(variant, *model_kept, candidates)["chosen"] for model_kept in kept]
-        means = {m: _mean([r[m] for r in runs]) for m in ("MOTA", "IDF1")}
+        means = {m: mean_or_none([r[m] for r in runs]) for m in ("MOTA", "IDF1")}
         rows.append({"value": value, "runs": runs, **means})
-        logger.info(f"{key} {value}: MOTA {_cell(means['MOTA'])}, IDF1 {_cell(means['IDF1'])}")
+        mota, idf1 = score_cell(means["MOTA"]), score_cell(means["IDF1"])
+        logger.info(f"{key} {value}: MOTA {mota}, IDF1 {idf1}")
     return rows
 
 
@@ -127,40 +128,57 @@ def markdown_table(rows: list, key: str, dataset: str, weights, command: str) ->
     ]
     for row in rows:
         cells = " | ".join(
-            f"{_cell(r['MOTA'])} / {_cell(r['IDF1'])} / {r['HIGH_SCORE_THRESH']:g}"
+            f"{score_cell(r['MOTA'])} / {score_cell(r['IDF1'])} / {r['HIGH_SCORE_THRESH']:g}"
             for r in row["runs"]
         )
-        means = f"{_cell(row['MOTA'])} | {_cell(row['IDF1'])}"
+        means = f"{score_cell(row['MOTA'])} | {score_cell(row['IDF1'])}"
         lines.append(f"| {row['value']} | {cells} | {means} |")
     lines.append("")
     lines += [f"model {i + 1}: `{w}`" for i, w in enumerate(weights)]
     return "\n".join(lines) + "\n"
 
 
-def _mean(values: list):
+def mean_or_none(values: list):
     """The mean; None (no score: a set without people) when a model has none."""
     return None if None in values else statistics.mean(values)
 
 
-def _cell(value) -> str:
+def score_cell(value) -> str:
+    """A table cell of a score in %: one decimal, or n/a."""
     return "n/a" if value is None else f"{value:.1f}"
 
 
-def main(argv=None) -> list:
-    args = parse_args(argv)
-    setup_logger(name="tools.retrack")
+def models_config(args, tool: str):
+    """The config (with its overrides) of a tool run over ``--weights`` models, with the tool's
+    and detectron2's loggers set up; exits naming any model file that does not exist."""
+    setup_logger(name=tool)
     setup_logger(name="detectron2")  # inference progress
     cfg = build_config(args.config_file, args.opts)
     missing = [w for w in args.weights if not Path(w).is_file()]
     if missing:
         sys.exit(f"error: --weights {missing}: no such file")
-    rows = retrack(cfg, args.dataset, args.key, args.values, args.weights, args.cache_dir)
+    return cfg
+
+
+def command_line(tool: str, argv=None) -> str:
+    """The command that reproduces a table, as its header shows it."""
     argv = sys.argv[1:] if argv is None else argv
-    command = " ".join(["python -m tools.retrack", *map(shlex.quote, map(str, argv))])
-    table = markdown_table(rows, args.key, args.dataset, args.weights, command)
+    return " ".join([f"python -m {tool}", *map(shlex.quote, map(str, argv))])
+
+
+def publish(table: str, markdown=None) -> None:
+    """Print the table and, with ``--markdown``, write it (atomically)."""
     print(table)
-    if args.markdown:
-        atomic_write_text(args.markdown, table)
+    if markdown:
+        atomic_write_text(markdown, table)
+
+
+def main(argv=None) -> list:
+    args = parse_args(argv)
+    cfg = models_config(args, "tools.retrack")
+    rows = retrack(cfg, args.dataset, args.key, args.values, args.weights, args.cache_dir)
+    command = command_line("tools.retrack", argv)
+    publish(markdown_table(rows, args.key, args.dataset, args.weights, command), args.markdown)
     return rows
 
 

@@ -62,7 +62,7 @@ def track_and_score(cfg, detections: dict, truths: dict) -> dict:
         track_accumulators(cfg, detections, truths), metrics=["mota", "idf1"], generate_overall=True
     )
     overall = summary.loc["OVERALL"]
-    return {"MOTA": _percent(overall["mota"]), "IDF1": _percent(overall["idf1"])}
+    return {"MOTA": percent(overall["mota"]), "IDF1": percent(overall["idf1"])}
 
 
 def track_accumulators(cfg, detections: dict, truths: dict) -> list:
@@ -113,7 +113,8 @@ def calibrate(cfg, detections: dict, truths: dict, candidates) -> dict:
     return {"grid": grid, "chosen": chosen}
 
 
-def _percent(value) -> float | None:
+def percent(value) -> float | None:
+    """A motmetrics fraction in %; None where it is not finite (a set without people)."""
     value = float(value)
     return 100 * value if math.isfinite(value) else None
 
