@@ -207,17 +207,21 @@ def test_sparse_reid_equals_the_dense_tower_at_every_anchor_kind(norm):
         head.sparse_inference = False
         dense = head(features)[2]
         for image in range(2):
-            indices, expected = [], []
+            levels, anchors, expected = [], [], []
             for level, feature in enumerate(features):
                 count = feature.shape[-2] * feature.shape[-1] * 3
                 # corners, edges and the interior, every anchor of a location
                 chosen = torch.tensor([0, 1, 2, count - 1, count // 2, 3 * 9 * 2 + 4, 3 * 8])
+                chosen = chosen[: 2 + level * 5]  # levels with different counts
                 per_anchor = dense[level][image].reshape(3, 4, -1).permute(2, 0, 1).reshape(-1, 4)
-                indices.append(chosen[: 2 + level * 5])  # levels with different counts
-                expected.append(per_anchor[indices[-1]])
-            sparse = head.embeddings_at([f[image] for f in features], indices)
-            for got, want in zip(sparse, expected):
-                torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+                levels.append(torch.full_like(chosen, level))
+                anchors.append(chosen)
+                expected.append(per_anchor[chosen])
+            order = torch.randperm(len(torch.cat(anchors)))  # levels mixed, as after NMS
+            sparse = head.embeddings_at(
+                [f[image] for f in features], torch.cat(levels)[order], torch.cat(anchors)[order]
+            )
+            torch.testing.assert_close(sparse, torch.cat(expected)[order], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("norm", ["", "BN"])
@@ -229,11 +233,32 @@ def test_sparse_reid_skips_levels_without_detections(norm):
         dense = head(features)[2][1][0].reshape(3, 4, -1).permute(2, 0, 1).reshape(-1, 4)
         chosen = torch.tensor([0, 7, 59])
         empty = torch.zeros(0, dtype=torch.int64)
-        first, second = head.embeddings_at([f[0] for f in features], [empty, chosen])
-        none = head.embeddings_at([f[0] for f in features], [empty, empty])
-    assert first.shape == (0, 4)
+        second = head.embeddings_at([f[0] for f in features], torch.ones_like(chosen), chosen)
+        none = head.embeddings_at([f[0] for f in features], empty, empty)
     torch.testing.assert_close(second, dense[chosen], rtol=1e-4, atol=1e-5)
-    assert [tuple(e.shape) for e in none] == [(0, 4), (0, 4)]
+    assert tuple(none.shape) == (0, 4)
+
+
+def test_convs_at_equals_the_dense_convs_on_maps_down_to_one_position():
+    from lwf_track.modeling.sparse_conv import convs_at, position_grid
+
+    torch.manual_seed(0)
+    shapes = ((5, 7), (1, 2), (1, 1))
+    features = [torch.randn(6, h, w) for h, w in shapes]
+    convs = [torch.nn.Conv2d(6, 6, 3, padding=1), torch.nn.Conv2d(6, 5, 3, padding=1)]
+    grid = position_grid(shapes, torch.device("cpu"))
+    everywhere = torch.arange(len(grid.id_of_row))
+    wanted = grid.id_of_row[torch.cat([everywhere, everywhere[:3]])]  # repeats allowed
+    with torch.no_grad():
+        dense = [convs[1](torch.relu(convs[0](f[None])))[0] for f in features]
+        sparse = convs_at(
+            features,
+            grid,
+            wanted,
+            [(convs[0], lambda x, _: torch.relu(x)), (convs[1], lambda x, _: x)],
+        )
+    expected = torch.cat([d.flatten(1).t() for d in dense])
+    torch.testing.assert_close(sparse, torch.cat([expected, expected[:3]]), rtol=1e-4, atol=1e-5)
 
 
 def test_sparse_and_dense_inference_give_the_same_detections(model):

@@ -319,22 +319,19 @@ class LWFTracker(RetinaNet):
     def _embeddings_of(
         self, pred: Instances, features: List[Tensor], dense_embeddings, image: int
     ) -> Tensor:
-        """(len(pred), D) raw embeddings of the detections of image ``image``, by level; NaN rows
-        for the detections scoring below ``embed_min_score``. The wanted detections are grouped
-        by level with one sort, so the whole gather waits on the device twice (their number,
-        the count per level), not twice per level: on a GPU at batch 1 such waits, not the
-        arithmetic, are the Re-ID branch's cost."""
+        """(len(pred), D) raw embeddings of the detections of image ``image``; NaN rows for the
+        detections scoring below ``embed_min_score``."""
         embeddings = pred.scores.new_full((len(pred), self.embed_dim), float("nan"))
-        wanted = torch.nonzero(pred.scores >= self.embed_min_score).squeeze(1)
-        levels = pred.anchor_levels[wanted]
-        wanted = wanted[torch.argsort(levels, stable=True)]
-        counts = torch.bincount(levels, minlength=len(features)).tolist()
-        indices = pred.anchor_indices[wanted].split(counts)
+        wanted = pred.scores >= self.embed_min_score
+        levels, anchors = pred.anchor_levels[wanted], pred.anchor_indices[wanted]
         if dense_embeddings is None:
-            per_level = self.head.embeddings_at([f[image] for f in features], indices)
+            features = [f[image] for f in features]
+            embeddings[wanted] = self.head.embeddings_at(features, levels, anchors)
         else:
-            per_level = [dense[image][idx] for dense, idx in zip(dense_embeddings, indices)]
-        embeddings[wanted] = torch.cat(per_level)
+            sizes = [0, *(d.shape[1] for d in dense_embeddings[:-1])]
+            first_anchor = torch.tensor(sizes, device=anchors.device).cumsum(0)
+            dense = torch.cat([d[image] for d in dense_embeddings])
+            embeddings[wanted] = dense[first_anchor[levels] + anchors]
         return embeddings
 
     def _decode_level(
