@@ -17,6 +17,7 @@ from lwf_track.data.mot_format import write_mot_results
 from lwf_track.engine import build_config
 from lwf_track.modeling import build_model
 from lwf_track.tracking import OnlineTracker, tracks_to_mot_rows
+from lwf_track.tracking.color import color_adder
 
 
 def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
@@ -113,6 +114,7 @@ def tracker_vs_retinanet_seconds(
     The two alternate frame by frame (which goes first alternates too), so a slow spell of a
     shared machine hits both alike instead of one whole round of one of them."""
     totals: Dict[str, List[float]] = {"RetinaNet": [], "tracker": []}
+    add_colors = color_adder(cfg)
     with torch.no_grad():
         for round_index in range(warmup + rounds):
             tracker = OnlineTracker(cfg, frame_rate=30)
@@ -121,7 +123,9 @@ def tracker_vs_retinanet_seconds(
             for frame, inputs in enumerate(frames, start=1):
                 steps = {
                     "RetinaNet": partial(plain_model, [inputs]),
-                    "tracker": partial(_track_frame, tracker, tracker_model, inputs, frame, rows),
+                    "tracker": partial(
+                        _track_frame, tracker, tracker_model, inputs, frame, rows, add_colors
+                    ),
                 }
                 for name in sorted(steps, reverse=frame % 2 == 0):
                     seconds[name] += _seconds(steps[name])
@@ -132,7 +136,12 @@ def tracker_vs_retinanet_seconds(
     return {name: statistics.median(values) for name, values in totals.items()}
 
 
-def _track_frame(tracker: OnlineTracker, model, inputs: dict, frame: int, rows: list) -> None:
-    """One frame of the tracker: the model, then association; its MOT rows go to ``rows``."""
+def _track_frame(
+    tracker: OnlineTracker, model, inputs: dict, frame: int, rows: list, add_colors=None
+) -> None:
+    """One frame of the tracker: the model, the colours (with ``TRACKER.COLOR_WEIGHT``), then
+    association; its MOT rows go to ``rows``."""
     detections = model([inputs])[0]["instances"]
+    if add_colors is not None:
+        detections = add_colors(detections, inputs)
     rows.extend(tracks_to_mot_rows(frame, tracker.update(detections), 0.0))

@@ -48,7 +48,8 @@ def _add_model_config(cfg: CN) -> None:
     # At inference, only detections scoring >= this get an embedding (the others a NaN row). The
     # tracker compares appearance only at >= TRACKER.HIGH_SCORE_THRESH, so a value up to that
     # (and up to the calibration candidates) changes no track and skips their Re-ID work; Re-ID
-    # TPR@FAR is then over the matched detections above it. 0 = every detection.
+    # TPR@FAR is then over the matched detections above it. 0 = every detection; above 1 = none
+    # (no Re-ID work: with TRACKER.COLOR_WEIGHT 1 the tracker does not read embeddings).
     cfg.MODEL.REID.MIN_SCORE_TEST = 0.0
     # Train only the Re-ID tower and the identity classifier; every other parameter and BN
     # statistic stays as loaded: a Re-ID stage after detection training, same detections.
@@ -146,6 +147,13 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.APPEARANCE_CASCADE = False
     # Momentum of the track embedding EMA: e <- m * e + (1 - m) * e_new.
     cfg.TRACKER.EMBED_MOMENTUM = 0.9
+    # Weight w of the colour cue in stage 1's appearance distance (1 - w) d_reid + w d_colour
+    # (HSV histograms of each box's upper and lower half, lwf_track/tracking/color.py): a cue that
+    # needs no training, for Re-ID branches trained on few identities; 0 = off (the paper's
+    # Re-ID embeddings alone), 1 = colours alone (also for public detections, which have none).
+    cfg.TRACKER.COLOR_WEIGHT = 0.0
+    # Hue, saturation and value bins of each half box's colour histogram.
+    cfg.TRACKER.COLOR_BINS = [8, 4, 4]
     # Box reported for a matched track: "detection" (the matched detection's box) or "kalman"
     # (the Kalman state after the update: smoother, better when detections are loose).
     cfg.TRACKER.OUTPUT_BOX = "detection"

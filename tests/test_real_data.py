@@ -31,34 +31,53 @@ def cut_sequence(source: Path, target: Path, frames: int, images: bool = True) -
         (target / kind).write_text("\n".join(kept) + "\n")
 
 
-@pytest.mark.slow
-def test_public_detections_are_tracked_and_scored_without_weights(shared_data, tmp_path):
+PUBLIC_ARGS = ["track_net.py", "--config-file", "configs/lwf_pets09_cpu.yaml", "--eval-only"]
+
+
+def public_detection_run(shared_data, tmp_path, images: bool, extra_opts=()):
+    """``track_net.py --eval-only --public-detections`` on the first frames of PETS09-S2L1:
+    returns its command's opts, data root, results folder and OVERALL metrics, after checking
+    that every frame has tracks."""
     root = tmp_path / "data"
     cut_sequence(
         shared_data / "MOT15" / "train" / "PETS09-S2L1",
         root / "PETSMINI" / "train" / "PETS09-S2L1",
         FRAMES,
-        images=False,  # det.txt holds every box: tracking it must not decode a frame
+        images=images,
     )
     out = tmp_path / "out"
-    args = ["track_net.py", "--config-file", "configs/lwf_pets09_cpu.yaml", "--eval-only"]
     opts = [
         "DATASETS.TEST", "('petsmini_train',)", "TRACKER.CALIBRATION.DATASET", "",
-        "MODEL.WEIGHTS", "", "DATALOADER.NUM_WORKERS", "0", "OUTPUT_DIR", out,
+        "MODEL.WEIGHTS", "", "DATALOADER.NUM_WORKERS", "0", "OUTPUT_DIR", out, *extra_opts,
     ]  # fmt: skip
-    run_command([*args, "--public-detections", *opts], root)
-
+    run_command([*PUBLIC_ARGS, "--public-detections", *opts], root)
     inference = out / "public_detections" / "inference"
     tracks = (inference / "tracks" / "PETS09-S2L1.txt").read_text().splitlines()
     assert {int(line.split(",")[0]) for line in tracks} == set(range(1, FRAMES + 1))
     overall = json.loads((inference / "mot_metrics.json").read_text())["OVERALL"]
+    return opts, root, out, overall
+
+
+@pytest.mark.slow
+def test_public_detections_are_tracked_and_scored_without_weights(shared_data, tmp_path):
+    # det.txt holds every box: tracking it must not decode a frame (the images are empty files)
+    opts, root, out, overall = public_detection_run(shared_data, tmp_path, images=False)
     # SORT's Faster R-CNN detections find most of these people: a real, imperfect score
     assert 30 < overall["MOTA"] < 100 and overall["AP50"] > 50
     assert overall["TPR@FAR=0.1"] is None  # det.txt has no embeddings
     assert not (out / "inference").exists()  # never mixed with the network's results
 
-    without_flag = run_command([*args, *opts], root, check=False)
+    without_flag = run_command([*PUBLIC_ARGS, *opts], root, check=False)
     assert without_flag.returncode != 0 and "MODEL.WEIGHTS is empty" in without_flag.stderr
+
+
+@pytest.mark.slow
+def test_public_detections_with_the_colour_cue_read_the_frames(shared_data, tmp_path):
+    """TRACKER.COLOR_WEIGHT 1: public detections have no embeddings, so the tracker compares
+    the colours of their boxes, which the evaluation path reads from each frame."""
+    color = ["TRACKER.COLOR_WEIGHT", "1.0"]
+    _, _, _, overall = public_detection_run(shared_data, tmp_path, images=True, extra_opts=color)
+    assert 30 < overall["MOTA"] < 100
 
 
 @pytest.mark.slow

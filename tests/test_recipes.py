@@ -76,6 +76,19 @@ def test_a_config_edited_after_a_run_shows_the_run_as_a_variant(tmp_path):
     assert variant(result) == "changed: `SOLVER.MAX_ITER 400`"  # what the run used
 
 
+def test_a_run_older_than_a_key_ran_with_its_default(tmp_path):
+    """A record made before TRACKER.COLOR_WEIGHT existed: as configured while the config leaves
+    the key at its default, a variant with the default once the config sets another value."""
+    config = tmp_path / "recipe.yaml"
+    config.write_text(f"_BASE_: {REPO / CONFIG}\n")
+    result = record_run(fake_run(tmp_path, "old"), str(config))
+    del result["config"]["TRACKER.COLOR_WEIGHT"]
+    assert variant(result) == AS_CONFIGURED
+    config.write_text(f"_BASE_: {REPO / CONFIG}\nTRACKER:\n  COLOR_WEIGHT: 1.0\n")
+    _configured.cache_clear()
+    assert run_changes(result) == {"TRACKER.COLOR_WEIGHT": 0.0}
+
+
 def test_an_evaluation_alone_is_recorded_without_a_wall_time(tmp_path):
     """track_net.py --eval-only leaves its config in OUTPUT_DIR/inference/ and no training log."""
     run_dir = tmp_path / "retracked"

@@ -27,17 +27,24 @@ def table_rows(text: str) -> dict:
     return rows
 
 
-def test_a_key_is_tried_per_value_on_detections_kept_once(tmp_path):
-    root = make_synthetic_root(tmp_path / "data", frames=6)
+def retrack_command(tmp_path, frames: int, key: str, values) -> tuple:
+    """A synthetic data root, a random model saved, and the tool's arguments for one key: returns
+    (root, arguments, table file, cache folder)."""
+    root = make_synthetic_root(tmp_path / "data", frames=frames)
     weights = tmp_path / "random.pth"
     torch.manual_seed(0)
     torch.save({"model": build_model(build_config(CONFIG, MODEL)).state_dict()}, weights)
     table, cache = tmp_path / "table.md", tmp_path / "cache"
     args = [
         *("-m", "tools.retrack", "--config-file", CONFIG, "--dataset", "mot_synth_val"),
-        *("--key", "TRACKER.MIN_BOX_AREA", "--values", "0.0", "1e9", "--weights", weights),
+        *("--key", key, "--values", *values, "--weights", weights),
         *("--cache-dir", cache, "--markdown", table, *MODEL),
     ]
+    return root, args, table, cache
+
+
+def test_a_key_is_tried_per_value_on_detections_kept_once(tmp_path):
+    root, args, table, cache = retrack_command(tmp_path, 6, "TRACKER.MIN_BOX_AREA", ["0.0", "1e9"])
     first = run_command(args, root)
     rows = table_rows(table.read_text())
     assert list(rows) == ["0.0", "1e9"] and all(len(runs) == 1 for runs in rows.values())
@@ -66,3 +73,15 @@ def test_a_float_key_takes_an_integer_value():
     assert with_key(cfg, "TRACKER.LOST_BY_IOU", "True").TRACKER.LOST_BY_IOU is True
     with pytest.raises(ValueError):
         with_key(cfg, "TRACKER.MOTION_NOISE_SCALE", "fast")
+
+
+def test_colour_weights_are_tried_on_detections_kept_with_their_colours(tmp_path):
+    """The config's colour weight is 0, so its detections would carry no colours: for the
+    values of TRACKER.COLOR_WEIGHT the models run with them, kept under their own cache name."""
+    root, args, table, cache = retrack_command(tmp_path, 4, "TRACKER.COLOR_WEIGHT", ["0", "1"])
+    run_command(args, root)
+    assert list(table_rows(table.read_text())) == ["0", "1"]
+    [kept] = cache.iterdir()
+    detections, _ = torch.load(kept, weights_only=False)
+    frames = [instances for _, frames in detections.values() for _, instances in frames]
+    assert frames and all(instances.has("pred_colors") for instances in frames)

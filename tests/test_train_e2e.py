@@ -214,6 +214,7 @@ def test_track_net_on_a_real_video_writes_a_playable_mp4(trained, data_root, sha
 
     args = ["track_net.py", "--config-file", "configs/lwf_synthetic_cpu.yaml", "--input", video]
     args += ["--output", out, "--max-frames", "12", *TINY]
+    args += ["TRACKER.COLOR_WEIGHT", "0.5"]  # the colour cue reads the frames as decoded (BGR)
     run_command([*args, "MODEL.WEIGHTS", trained / "model_final.pth"], data_root)
     capture = cv2.VideoCapture(str(out / "pets09_s2l1_480x360.mp4"))
     assert capture.isOpened()

@@ -14,7 +14,8 @@ at that threshold (motmetrics, IoU >= 0.5, as the calibration scores):
 - tracked: MOTA and IDF1 of the tracker as configured;
 - perfect appearance: IDF1 of the same tracker when every embedded detection that overlaps a gt
   box (IoU >= 0.5) carries its person's own embedding and every other one a random embedding:
-  what a perfect Re-ID branch would give this tracker on these detections;
+  what a perfect Re-ID branch would give this tracker on these detections (the colour cue, if
+  the config has one, off: the perfect embedding is the whole appearance);
 - perfect association: 2 TP / (2 TP + FP + FN) of the tracked boxes, the IDF1 they would score if
   every box carried the right identity: the bound of any association.
 
@@ -46,6 +47,7 @@ from tools.retrack import (
     models_config,
     publish,
     score_cell,
+    with_key,
 )
 
 METRICS = ["mota", "idf1", "num_detections", "num_false_positives", "num_misses"]
@@ -146,7 +148,9 @@ def bound_of(cfg, weights: str, dataset: str, cache_dir: str) -> dict:
         tuned = with_thresholds(cfg, chosen["HIGH_SCORE_THRESH"])
     detections, truths = detections_of(cfg, weights, dataset, cache_dir)
     tracked = scores(tuned, detections, truths)
-    perfect = scores(tuned, with_perfect_appearance(detections, truths), truths)
+    # the perfect embedding is the whole appearance: the colours (TRACKER.COLOR_WEIGHT) go
+    without_colors = with_key(tuned, "TRACKER.COLOR_WEIGHT", "0.0")
+    perfect = scores(without_colors, with_perfect_appearance(detections, truths), truths)
     return {
         "weights": weights,
         "HIGH_SCORE_THRESH": tuned.TRACKER.HIGH_SCORE_THRESH,

@@ -69,6 +69,12 @@ REID_STAGE_AFTER_MIX_NOTE = (
     " from the mix config's model of the same seed (wall: these 200 only; add the mix run's); "
     + SLOWER_MACHINE_NOTE
 )
+# the runs of a later session, on a CPU with bfloat16 matrix units
+AMX_MACHINE_NOTE = (
+    "run on a 2-core Intel Xeon machine with AMX (bfloat16 matrix units), about 3.6x faster than"
+    " the AMD EPYC one in bfloat16 (`make demo` of seed 1: 3.2 instead of 11.7 min): wall times"
+    " not comparable with theirs"
+)
 # the demo's own overrides (tools.demo), part of every demo run's changes
 DEMO = dict(zip(DEMO_CALIBRATION[::2], DEMO_CALIBRATION[1::2]))
 # The CPU recipes trained in float32 until 2026-12-04 (SOLVER.AMP.ENABLED, now bfloat16): the
@@ -80,6 +86,7 @@ def float32(changes: dict) -> dict:
     return {**changes, **FLOAT32}
 
 
+MIX, MIX_COLOR = "lwf_pets09_cpu_from_demo_mix", "lwf_pets09_cpu_from_demo_mix_color"
 COMPARISONS = (
     (("lwf_synthetic_cpu", DEMO, SLOWER_MACHINE_NOTE), ("lwf_synthetic_cpu", float32(DEMO))),
     (
@@ -162,6 +169,8 @@ COMPARISONS = (
         ("lwf_pets09_cpu_from_demo_mix", {"MODEL.REID.SCALE": 8.0}, SLOWER_MACHINE_NOTE),
         ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
     ),
+    ((MIX_COLOR, {}, AMX_MACHINE_NOTE), (MIX, {}, AMX_MACHINE_NOTE)),
+    ((MIX, {}, AMX_MACHINE_NOTE), (MIX, {}, SLOWER_MACHINE_NOTE)),
 )
 
 

@@ -34,6 +34,7 @@ from lwf_track.engine.defaults import build_config
 from lwf_track.engine.inference import kept_detections
 from lwf_track.evaluation.calibration import calibrate
 from lwf_track.modeling import build_model
+from lwf_track.tracking.color import color_adder
 from lwf_track.utils.io import atomic_torch_save, atomic_write_text
 
 logger = logging.getLogger("tools.retrack")
@@ -71,12 +72,14 @@ def with_key(cfg, key: str, value: str):
 
 
 def cache_path(cfg, weights: str, dataset: str, cache_dir: str) -> Path:
-    """A file per model (its bytes), set and inference settings (MODEL, INPUT, TEST)."""
+    """A file per model (its bytes), set and inference settings (MODEL, INPUT, TEST, and
+    whether the detections carry colours)."""
     digest = hashlib.sha1()
     with open(weights, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    for text in (dataset, cfg.MODEL.dump(), cfg.INPUT.dump(), cfg.TEST.dump()):
+    colors = f"colours {tuple(cfg.TRACKER.COLOR_BINS)}" if color_adder(cfg) else "no colours"
+    for text in (dataset, cfg.MODEL.dump(), cfg.INPUT.dump(), cfg.TEST.dump(), colors):
         digest.update(text.encode())
     return Path(cache_dir) / f"{Path(weights).stem}_{dataset}_{digest.hexdigest()[:12]}.pth"
 
@@ -102,7 +105,10 @@ def detections_of(cfg, weights: str, dataset: str, cache_dir: str) -> tuple:
 
 def retrack(cfg, dataset: str, key: str, values, weights, cache_dir: str) -> list:
     """Rows ``{"value", "runs": [chosen calibration row per model], "MOTA", "IDF1"}`` (means)."""
-    kept = [detections_of(cfg, w, dataset, cache_dir) for w in weights]
+    detection_cfg = cfg
+    if key == "TRACKER.COLOR_WEIGHT" and not color_adder(cfg):  # keep colours for every value
+        detection_cfg = with_key(cfg, key, max(values, key=float))
+    kept = [detections_of(detection_cfg, w, dataset, cache_dir) for w in weights]
     rows = []
     for value in values:
         variant = with_key(cfg, key, value)

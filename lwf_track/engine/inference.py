@@ -30,6 +30,7 @@ from ..evaluation.ground_truth import load_sequence_truth
 from ..data.mot_format import write_mot_results
 from ..modeling.public_detections import PublicDetections
 from ..tracking import OnlineTracker, tracks_to_mot_rows
+from ..tracking.color import color_adder
 from ..utils.io import atomic_write_json
 from ..utils.video import TrackRenderer, VideoSink, iter_frames, open_frame_source
 from .checkpoint import AtomicCheckpointer
@@ -52,7 +53,7 @@ def evaluate_datasets(cfg, model, overwrite: bool = True) -> OrderedDict:
     """
     cfg = calibrated_config(cfg, model, overwrite=overwrite)
     embed_min, high = cfg.MODEL.REID.MIN_SCORE_TEST, cfg.TRACKER.HIGH_SCORE_THRESH
-    if embed_min > high:
+    if embed_min > high and cfg.TRACKER.COLOR_WEIGHT < 1.0:  # at 1 embeddings are not read
         logger.warning(
             f"MODEL.REID.MIN_SCORE_TEST {embed_min} > TRACKER.HIGH_SCORE_THRESH {high}: detections "
             "in between have no embedding and are associated by IoU only; lower "
@@ -146,7 +147,7 @@ def kept_detections(cfg, model, dataset_name: str, max_frames: int = 0, what: st
         )
     records = calibration_records(DatasetCatalog.get(dataset_name), max_frames)
     loader = build_detection_test_loader(records, mapper=inference_mapper(cfg, model))
-    collector = DetectionCollector()
+    collector = DetectionCollector(add_colors=color_adder(cfg))
     inference_on_dataset(model, loader, collector)
     if not comm.is_main_process():
         return None
@@ -184,6 +185,7 @@ def build_evaluator(cfg, dataset_name: str, overwrite: bool = True) -> MOTEvalua
         overwrite=overwrite,
         dataset_name=dataset_name,
         max_dets_per_image=cfg.TEST.DETECTIONS_PER_IMAGE,
+        add_colors=color_adder(cfg),
     )
 
 
@@ -201,7 +203,9 @@ def track_datasets(cfg, overwrite: bool = False, public_detections: bool = False
         cfg.OUTPUT_DIR = os.path.join(cfg.OUTPUT_DIR, PUBLIC_DETECTIONS_DIR)
         cfg.freeze()
         sets = [*cfg.DATASETS.TEST, *filter(None, [cfg.TRACKER.CALIBRATION.DATASET])]
-        return evaluate_datasets(cfg, PublicDetections(sets), overwrite=overwrite)
+        # the colour cue needs the frames, which public detections otherwise never read
+        images = MOTDatasetMapper(cfg, is_train=False) if cfg.TRACKER.COLOR_WEIGHT > 0 else None
+        return evaluate_datasets(cfg, PublicDetections(sets, images), overwrite=overwrite)
     model = Trainer.build_model(cfg)
     AtomicCheckpointer(model).load(cfg.MODEL.WEIGHTS)
     return evaluate_datasets(cfg, model, overwrite=overwrite)
@@ -217,6 +221,7 @@ def track_video(cfg, input_path: str, output_dir: str, max_frames=None) -> Dict[
     source = open_frame_source(input_path)
     predictor = DefaultPredictor(cfg)
     tracker = OnlineTracker(cfg, frame_rate=round(source.fps))
+    add_colors = color_adder(cfg)
     renderer = TrackRenderer()
     video_path = os.path.join(output_dir, source.name + ".mp4")
     partial_video = os.path.join(output_dir, "." + source.name + ".partial.mp4")
@@ -233,7 +238,11 @@ def track_video(cfg, input_path: str, output_dir: str, max_frames=None) -> Dict[
     start = time.perf_counter()
     try:
         for count, (frame, image) in enumerate(progress, start=1):
-            tracks = tracker.update(predictor(image)["instances"])
+            detections = predictor(image)["instances"]
+            if add_colors is not None:  # the frame as read: BGR, whatever INPUT.FORMAT says
+                model_input = {"image": torch.from_numpy(image).permute(2, 0, 1)}
+                detections = add_colors(detections, model_input, "BGR")
+            tracks = tracker.update(detections)
             rows.extend(tracks_to_mot_rows(frame, tracks, cfg.TRACKER.MIN_BOX_AREA))
             boxes = tracks.pred_boxes.tensor.numpy()
             sink.write(renderer.draw(image, frame, boxes, tracks.track_ids.numpy()))

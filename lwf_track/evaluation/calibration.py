@@ -128,15 +128,20 @@ class DetectionCollector(DatasetEvaluator):
     rank 0 gathers them. :meth:`evaluate` returns nothing; :attr:`frames` holds
     ``{sequence: [(frame, Instances), ...] in frame order}`` (empty on other ranks)."""
 
+    def __init__(self, add_colors=None):
+        self._add_colors = add_colors  # as MOTEvaluator's: the tracker may need the colours
+        self.reset()
+
     def reset(self):
         self._held = []
         self.frames = {}
 
     def process(self, inputs, outputs):
         for record, output in zip(inputs, outputs):
-            self._held.append(
-                (record["sequence"], int(record["frame"]), output["instances"].to("cpu"))
-            )
+            instances = output["instances"].to("cpu")
+            if self._add_colors is not None:
+                instances = self._add_colors(instances, record)
+            self._held.append((record["sequence"], int(record["frame"]), instances))
 
     def evaluate(self):
         held = comm.gather(self._held, dst=0) if comm.get_world_size() > 1 else [self._held]

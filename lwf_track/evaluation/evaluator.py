@@ -33,7 +33,9 @@ class MOTEvaluator(DatasetEvaluator):
     tracker per sequence, so track ids restart at 1 in every file. Frames must come in order within
     a sequence, one sequence after another, as detectron2's test loader gives them. Result files
     keep the sequence's own frame numbers (MOTChallenge submissions); a split sequence (half-split
-    validation) is scored on ``first_frame..last_frame`` only.
+    validation) is scored on ``first_frame..last_frame`` only. ``add_colors(instances, input)``
+    (:func:`lwf_track.tracking.color.color_adder`), when given, adds each frame's colours to its
+    detections before anything else sees them.
 
     ``output_dir`` receives ``tracks/<SEQ>.txt``, ``detections/<SEQ>.npz`` (what the detection and
     Re-ID scores need of the sequence's inference: every detection's box, score and class, and the
@@ -55,6 +57,7 @@ class MOTEvaluator(DatasetEvaluator):
         overwrite=True,
         dataset_name="dataset",
         max_dets_per_image=100,
+        add_colors=None,
     ):
         self._sequences = OrderedDict((s["name"], s) for s in sequences)
         self._output_dir = output_dir
@@ -63,6 +66,7 @@ class MOTEvaluator(DatasetEvaluator):
         self._overwrite = overwrite
         self._dataset_name = dataset_name
         self._max_dets_per_image = max_dets_per_image
+        self._add_colors = add_colors
         self._truths = {s["name"]: load_sequence_truth(s) for s in sequences if s["has_gt"]}
         self.reset()
 
@@ -91,6 +95,8 @@ class MOTEvaluator(DatasetEvaluator):
                     f"a frame of {sequence}, which is not among the evaluator's sequences"
                 )
             detections = output["instances"].to("cpu")
+            if self._add_colors is not None:
+                detections = self._add_colors(detections, record)
             if comm.get_world_size() > 1:
                 self._held.append((sequence, frame, detections))
             else:

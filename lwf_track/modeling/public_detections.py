@@ -25,8 +25,11 @@ class PublicDetections(nn.Module):
     det.txt is in the sequence's own pixels, so a record resized by the mapper keeps its boxes.
     """
 
-    def __init__(self, dataset_names):
+    def __init__(self, dataset_names, image_mapper=None):
+        """``image_mapper``: a test mapper that also reads each frame (for the tracker's colour
+        cue); None = no image is read."""
         super().__init__()
+        self._image_mapper = image_mapper
         self._det_paths = {}
         for name in dataset_names:
             for sequence in get_sequences(name):
@@ -35,7 +38,10 @@ class PublicDetections(nn.Module):
 
     def test_mapper(self, record: dict) -> dict:
         """The record as this model needs it: no image is read (det.txt holds every box), so
-        tracking public detections costs what the tracker costs."""
+        tracking public detections costs what the tracker costs; with ``image_mapper``, the
+        record as that mapper gives it."""
+        if self._image_mapper is not None:
+            return self._image_mapper(record)
         mapped = dict(record)
         mapped.pop("annotations", None)
         return mapped

@@ -11,7 +11,9 @@ Without ``pred_embeddings`` (or for a track that never saw one) stage 1 cannot c
 appearance: those tracks, lost ones included, go straight to the IoU stage 2, which makes the
 tracker ByteTrack (its first association is IoU over tracked + lost tracks). Likewise a detection
 whose embedding row is NaN (the model skips the Re-ID work below ``MODEL.REID.MIN_SCORE_TEST``)
-skips stage 1 and never changes a track's appearance.
+skips stage 1 and never changes a track's appearance. With ``color_weight`` > 0 the appearance is
+the Re-ID embedding fused with the detection's colours (:mod:`.color`), or the colours alone when
+there is no embedding (public detections).
 """
 
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from detectron2.config import configurable
 from detectron2.structures import Boxes, Instances
 
 from ..data.mot_format import MOTRow
+from .color import fuse_appearance
 from .kalman_filter import (
     POSITION_NOISE,
     VELOCITY_NOISE,
@@ -50,7 +53,8 @@ class _Detections:
 
     boxes: np.ndarray  # (N, 4) XYXY, absolute pixels
     scores: np.ndarray  # (N,)
-    embeddings: Optional[np.ndarray]  # (N, D); None when the detector gives no Re-ID output
+    # (N, D) appearance: Re-ID embeddings, fused with colours by ``color_weight``; None without
+    embeddings: Optional[np.ndarray]
     embedded: np.ndarray  # (N,) bool: the rows of ``embeddings`` that hold one (not NaN)
 
     def embedding_of(self, index: int) -> Optional[np.ndarray]:
@@ -62,14 +66,23 @@ class _Detections:
         return indices[self.embedded[indices]]
 
     @classmethod
-    def from_instances(cls, instances: Instances) -> "_Detections":
+    def from_instances(cls, instances: Instances, color_weight: float = 0.0) -> "_Detections":
         def to_numpy(tensor: torch.Tensor) -> np.ndarray:
             return tensor.detach().cpu().numpy().astype(np.float64)
 
         boxes = to_numpy(instances.pred_boxes.tensor).reshape(-1, 4)
-        if not instances.has("pred_embeddings"):
+        embeddings = None
+        if instances.has("pred_embeddings"):
+            embeddings = to_numpy(instances.pred_embeddings)
+        if color_weight > 0:
+            if not instances.has("pred_colors"):
+                raise ValueError(
+                    "TRACKER.COLOR_WEIGHT > 0 needs detections with pred_colors "
+                    "(lwf_track.tracking.color.with_colors, from the frame) and got none"
+                )
+            embeddings = fuse_appearance(embeddings, to_numpy(instances.pred_colors), color_weight)
+        if embeddings is None:
             return cls(boxes, to_numpy(instances.scores), None, np.zeros(len(boxes), dtype=bool))
-        embeddings = to_numpy(instances.pred_embeddings)
         return cls(boxes, to_numpy(instances.scores), embeddings, has_embedding(embeddings))
 
 
@@ -77,9 +90,10 @@ class OnlineTracker:
     """Associates per-frame detections into identities; one instance per sequence.
 
     ``update`` takes detectron2 ``Instances`` (``pred_boxes``, ``scores``, optional
-    ``pred_embeddings``) and returns new ``Instances`` of the tracks matched in that frame:
-    ``pred_boxes`` is the matched detection's box or, with ``output_box="kalman"``, the
-    Kalman-filtered one, ``scores`` the detection's score, ``track_ids`` int64 ids starting at 1.
+    ``pred_embeddings``; ``pred_colors`` with ``color_weight`` > 0) and returns new ``Instances``
+    of the tracks matched in that frame: ``pred_boxes`` is the matched detection's box or, with
+    ``output_box="kalman"``, the Kalman-filtered one, ``scores`` the detection's score,
+    ``track_ids`` int64 ids starting at 1.
     ``TRACKER.MIN_BOX_AREA`` is not applied here: :func:`tracks_to_mot_rows` applies it when
     results are written, so the tracker itself keeps following small boxes.
     """
@@ -104,6 +118,7 @@ class OnlineTracker:
         lost_by_iou: bool = False,
         appearance_cascade: bool = False,
         motion_noise_scale: float = 1.0,
+        color_weight: float = 0.0,
         frame_rate: float = 30,
     ):
         """
@@ -136,12 +151,15 @@ class OnlineTracker:
             motion_noise_scale: factor on the Kalman filter's position and velocity noise
                 (:class:`KalmanFilter`'s defaults are DeepSORT's, per frame at 30 fps): larger
                 values widen the motion gate and soften the motion cost of stage 1.
+            color_weight: weight w of the colours (``pred_colors``, see
+                :mod:`lwf_track.tracking.color`) in stage 1's appearance distance
+                ``(1 - w) d_reid + w d_colour``; 0 = Re-ID embeddings alone.
             frame_rate: frames per second of the sequence.
         """
         if not 0.0 <= low_score_thresh <= high_score_thresh:
             raise ValueError(f"need 0 <= low ({low_score_thresh}) <= high ({high_score_thresh})")
-        if not (0.0 <= embed_weight <= 1.0 and 0.0 <= embed_momentum <= 1.0):
-            raise ValueError("embed_weight and embed_momentum must be in [0, 1]")
+        if not all(0.0 <= value <= 1.0 for value in (embed_weight, embed_momentum, color_weight)):
+            raise ValueError("embed_weight, embed_momentum and color_weight must be in [0, 1]")
         if not 0.0 < gating_confidence < 1.0:
             raise ValueError(f"gating_confidence must be in (0, 1), got {gating_confidence}")
         if output_box not in OUTPUT_BOXES:
@@ -159,6 +177,7 @@ class OnlineTracker:
         self.low_iou_match_thresh = low_iou_match_thresh
         self.unconfirmed_match_thresh = unconfirmed_match_thresh
         self.embed_momentum = embed_momentum
+        self.color_weight = color_weight
         self.output_box = output_box
         self.lost_by_iou = lost_by_iou
         self.appearance_cascade = appearance_cascade
@@ -196,6 +215,7 @@ class OnlineTracker:
             "lost_by_iou": tracker.LOST_BY_IOU,
             "appearance_cascade": tracker.APPEARANCE_CASCADE,
             "motion_noise_scale": tracker.MOTION_NOISE_SCALE,
+            "color_weight": tracker.COLOR_WEIGHT,
             "frame_rate": frame_rate,
         }
 
@@ -207,7 +227,7 @@ class OnlineTracker:
     def update(self, instances: Instances) -> Instances:
         """Advance one frame; ``instances`` is read, never modified."""
         self._frame_id += 1
-        detections = _Detections.from_instances(instances)
+        detections = _Detections.from_instances(instances, self.color_weight)
         scores = detections.scores
         high = np.flatnonzero(scores >= self.high_score_thresh)
         low = np.flatnonzero((scores >= self.low_score_thresh) & (scores < self.high_score_thresh))

@@ -18,6 +18,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from detectron2.config import get_cfg
+
+from lwf_track import add_lwf_config
 from lwf_track.engine.defaults import build_config
 from lwf_track.evaluation.calibration import CALIBRATION_FILE
 from lwf_track.utils.io import atomic_write_json, atomic_write_text
@@ -29,6 +32,9 @@ from .settings import REPO
 from .stats import BETTER, WORSE, mean_std, pair_by_seed, paired_difference, welch_difference
 
 RUN_KEYS = ("SEED", "MODEL.WEIGHTS")  # differ between runs of one variant
+NOT_RECORDED = ("OUTPUT_DIR",)  # where the run lived, not how it ran
+# keys that leave the results as they are (memory layout): a run that predates one is not a variant
+LAYOUT_KEYS = ("MODEL.CHANNELS_LAST",)
 TABLE_METRICS = ("MOTA", "IDF1", "HOTA", "MOTP", "FP", "FN", "IDS", "AP", "AP50", "TPR@FAR=0.1")
 COMPARED_METRICS = ("MOTA", "IDF1", "HOTA", "AP", "FN", "FP", "TPR@FAR=0.1")
 LOWER_IS_BETTER = ("FP", "FN")
@@ -76,12 +82,26 @@ def _configured(config_file: str) -> dict:
     return flatten(build_config(str(path)))
 
 
+@functools.lru_cache(maxsize=None)
+def _defaults() -> dict:
+    cfg = get_cfg()
+    add_lwf_config(cfg)
+    return flatten(cfg)
+
+
 def run_changes(run: dict) -> dict:
     """The keys whose value in a recorded run's config differs from its config file as that file
     is now (so a config edited after a run shows the run as a variant, not "as configured"); a
-    key the file no longer has counts as changed, one the run predates does not."""
+    key the file no longer has counts as changed. A key the run predates ran as its default (a
+    new key's default keeps the behaviour before it): changed where the file now sets another
+    value, unless the key only changes the memory layout (``LAYOUT_KEYS``)."""
     configured = _configured(run["config_file"])
-    return {k: v for k, v in run["config"].items() if configured.get(k, ...) != v}
+    changes = {k: v for k, v in run["config"].items() if configured.get(k, ...) != v}
+    defaults = _defaults()
+    for key in configured.keys() - run["config"].keys() - {*NOT_RECORDED, *LAYOUT_KEYS}:
+        if key in defaults and configured[key] != defaults[key]:
+            changes[key] = defaults[key]
+    return changes
 
 
 def wall_seconds(run_dir: Path):
@@ -113,7 +133,8 @@ def record_run(run_dir, config_file: str, note: str = "") -> dict:
         )
     _configured(config_file)  # a config file that does not load fails here, not in the tables
     config = flatten(build_config(str(dumped)))
-    del config["OUTPUT_DIR"]  # where the run lived, not how it ran
+    for key in NOT_RECORDED:
+        del config[key]
     calibration = run_dir / "inference" / CALIBRATION_FILE
     chosen = (_read_json(calibration) or {}).get("chosen", {})
     return {
