@@ -71,8 +71,8 @@ REID_STAGE_AFTER_MIX_NOTE = (
 )
 # the runs of a later session, on a CPU with bfloat16 matrix units
 AMX_MACHINE_NOTE = (
-    "run on a 2-core Intel Xeon machine with AMX (bfloat16 matrix units), about 3.6x faster than"
-    " the AMD EPYC one in bfloat16 (`make demo` of seed 1: 3.2 instead of 11.7 min): wall times"
+    "run on a 2-core Intel Xeon machine with AMX (bfloat16 matrix units), about 2x faster than"
+    " the AMD EPYC one in bfloat16 (`make demo` of seed 1: 3.2 instead of 6.6 min): wall times"
     " not comparable with theirs"
 )
 # the demo's own overrides (tools.demo), part of every demo run's changes
