@@ -34,7 +34,7 @@ from lwf_track.engine.defaults import build_config
 from lwf_track.engine.inference import kept_detections
 from lwf_track.evaluation.calibration import calibrate
 from lwf_track.modeling import build_model
-from lwf_track.tracking.color import color_adder
+from lwf_track.tracking.color import color_adder, color_min_score
 from lwf_track.utils.io import atomic_torch_save, atomic_write_text
 
 logger = logging.getLogger("tools.retrack")
@@ -72,13 +72,15 @@ def with_key(cfg, key: str, value: str):
 
 
 def cache_path(cfg, weights: str, dataset: str, cache_dir: str) -> Path:
-    """A file per model (its bytes), set and inference settings (MODEL, INPUT, TEST, and
-    whether the detections carry colours)."""
+    """A file per model (its bytes), set and inference settings (MODEL, INPUT, TEST, and which
+    detections carry colours)."""
     digest = hashlib.sha1()
     with open(weights, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    colors = f"colours {tuple(cfg.TRACKER.COLOR_BINS)}" if color_adder(cfg) else "no colours"
+    colors = "no colours"
+    if color_adder(cfg):
+        colors = f"colours {tuple(cfg.TRACKER.COLOR_BINS)} from score {color_min_score(cfg)}"
     for text in (dataset, cfg.MODEL.dump(), cfg.INPUT.dump(), cfg.TEST.dump(), colors):
         digest.update(text.encode())
     return Path(cache_dir) / f"{Path(weights).stem}_{dataset}_{digest.hexdigest()[:12]}.pth"

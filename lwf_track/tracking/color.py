@@ -100,6 +100,14 @@ def fuse_appearance(
     return fused
 
 
+def color_min_score(cfg) -> float:
+    """The lowest score whose detections get colours: the tracker compares appearance only at
+    >= ``TRACKER.HIGH_SCORE_THRESH``, which the calibration may lower to any of its candidates."""
+    calibration = cfg.TRACKER.CALIBRATION
+    candidates = calibration.HIGH_SCORE_THRESHS if calibration.DATASET else ()
+    return min([cfg.TRACKER.HIGH_SCORE_THRESH, *candidates])
+
+
 def color_adder(cfg) -> Optional[Callable[[Instances, dict], Instances]]:
     """``add(instances, model_input[, image_format])``: a frame's detections with the colours of
     that frame (the mapped record's ``image``, in ``INPUT.FORMAT`` unless ``image_format`` says
@@ -111,11 +119,7 @@ def color_adder(cfg) -> Optional[Callable[[Instances, dict], Instances]]:
     bins = tuple(cfg.TRACKER.COLOR_BINS)
     if len(bins) != 3 or min(bins) < 1:
         raise ValueError(f"TRACKER.COLOR_BINS: need 3 positive bin counts (H, S, V), got {bins}")
-    input_format = cfg.INPUT.FORMAT
-    # the tracker compares appearance only at >= HIGH_SCORE_THRESH, which calibration may lower
-    calibration = cfg.TRACKER.CALIBRATION
-    candidates = calibration.HIGH_SCORE_THRESHS if calibration.DATASET else ()
-    min_score = min([cfg.TRACKER.HIGH_SCORE_THRESH, *candidates])
+    input_format, min_score = cfg.INPUT.FORMAT, color_min_score(cfg)
 
     def add(instances: Instances, model_input: dict, image_format: Optional[str] = None):
         if "image" not in model_input:
