@@ -171,6 +171,11 @@ COMPARISONS = (
     ),
     ((MIX_COLOR, {}, AMX_MACHINE_NOTE), (MIX, {}, AMX_MACHINE_NOTE)),
     ((MIX, {}, AMX_MACHINE_NOTE), (MIX, {}, SLOWER_MACHINE_NOTE)),
+    (
+        ("lwf_pets09_cpu", {"TRACKER.COLOR_WEIGHT": 1.0}, AMX_MACHINE_NOTE),
+        ("lwf_pets09_cpu", {}, AMX_MACHINE_NOTE),
+    ),
+    (("lwf_pets09_cpu", {}, AMX_MACHINE_NOTE), ("lwf_pets09_cpu", {}, SLOWER_MACHINE_NOTE)),
 )
 
 
