@@ -30,7 +30,9 @@ BoxMOT (its constructor defaults, frame rate from seqinfo.ini). Inputs are built
 starts. After a warm-up repeat, the two alternate repeat by repeat (so machine noise hits both
 alike); ms/frame is the median over every measured frame. Both result files are scored by our
 evaluator (trackeval + motmetrics: MOTA, IDF1, HOTA, IDS, FP, FN) against the gt, on the same
-frames. Everything goes to ``--out``, the numbers to ``results.json``; ``--markdown PATH`` also
+frames; the MOTA and IDF1 differences also get a 95% interval over blocks of 3 seconds of frames
+(a paired block bootstrap, ``lwf_track.evaluation.comparison``), so a difference inside the noise
+reads "no difference detected". Everything goes to ``--out``, the numbers to ``results.json``; ``--markdown PATH`` also
 writes them as a table (the README's public-detection block is
 ``--pets09 --markdown tools/experiments/results/bench/association_pets09.md``).
 """
@@ -556,7 +558,7 @@ def format_results(results: dict) -> str:
         lines.append(
             "; ".join(
                 f"{metric}_ours - {metric}_boxmot: {score['ours_minus_boxmot'][metric]:+.2f} "
-                f"(goal >= 0: {_verdict(goals[metric][scoring])})"
+                f"{_interval(score, metric, 2)} (goal >= 0: {_verdict(goals[metric][scoring])})"
                 for metric in GOAL_METRICS
             )
         )
@@ -582,7 +584,7 @@ def markdown_results(results: dict) -> str:
         f"{_verdict(goals['time'])}). "
         + "; ".join(
             f"{scoring} {metric} ours - BoxMOT: {score['ours_minus_boxmot'][metric]:+.1f} "
-            f"(goal >= 0: {_verdict(goals[metric][scoring])})"
+            f"{_interval(score, metric, 1)} (goal >= 0: {_verdict(goals[metric][scoring])})"
             for scoring, score in results["scores"].items()
             for metric in GOAL_METRICS
         )
@@ -597,6 +599,14 @@ def _cell(value) -> str:
 
 def _verdict(met: bool) -> str:
     return "met" if met else "NOT met"
+
+
+def _interval(score: dict, metric: str, digits: int) -> str:
+    """The difference's 95% interval over blocks of frames, and what it says."""
+    from lwf_track.evaluation.comparison import Difference
+
+    difference = Difference(**score["ours_minus_boxmot_ci"][metric])
+    return f"[{difference.low:+.{digits}f}, {difference.high:+.{digits}f}]: {difference.verdict}"
 
 
 # ---------------------------------------------------------------------------------------- main
@@ -792,8 +802,11 @@ def compare(
     """Timing and metrics (our evaluator on both result folders, on the same frames, once per
     scoring) of the two trackers, their ratio and differences, and whether the goals are met."""
     from lwf_track.evaluation import evaluate_sequences
+    from lwf_track.evaluation.comparison import paired_difference_ci
+    from lwf_track.evaluation.mot_metrics import frame_counts
 
     seq_dirs = {s.name: s.seq_dir for s in sequences}
+    frame_rates = {s.name: s.frame_rate for s in sequences}
     timing = {"ours": timing_summary(ours_times), "boxmot": timing_summary(boxmot_times)}
     ratios = {
         "time_ours_over_boxmot": timing["ours"]["ms_per_frame"] / timing["boxmot"]["ms_per_frame"],
@@ -812,6 +825,10 @@ def compare(
         difference = {metric: ours[metric] - boxmot[metric] for metric in GOAL_METRICS}
         for metric in GOAL_METRICS:
             goals[metric][scoring] = difference[metric] >= 0.0
+        counts = {
+            key: frame_counts(seq_dirs, folder, frame_ranges) for key, folder in tracks_dir.items()
+        }
+        interval = paired_difference_ci(counts["ours"], counts["boxmot"], frame_rates)
         scores[scoring] = {
             "frame_ranges": frame_ranges,
             "metrics": {
@@ -819,6 +836,10 @@ def compare(
                 for key, m in metrics.items()
             },
             "ours_minus_boxmot": difference,
+            # motmetrics' difference and its 95% block-bootstrap interval (evaluation.comparison)
+            "ours_minus_boxmot_ci": {
+                metric: dataclasses.asdict(interval[metric]) for metric in GOAL_METRICS
+            },
         }
     return {"timing": timing, "ratios": ratios, "scores": scores, "goals": goals}
 

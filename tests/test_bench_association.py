@@ -217,6 +217,13 @@ def test_public_detection_mode_scores_both_trackers_on_every_frame_and_the_val_h
         assert boxmot["MOTA"] == pytest.approx(100.0) and boxmot["IDF1"] == pytest.approx(100.0)
         assert ours["IDS"] == 0 and ours["FP"] == 0 and ours["MOTA"] >= 90.0
         assert score["ours_minus_boxmot"]["MOTA"] == pytest.approx(ours["MOTA"] - boxmot["MOTA"])
+        for metric, interval in score["ours_minus_boxmot_ci"].items():
+            difference, low, high = (interval[k] for k in ("mean", "low", "high"))
+            cross_check = (score["metrics"][k]["motmetrics"]["OVERALL"] for k in ("ours", "boxmot"))
+            assert difference == pytest.approx(
+                next(cross_check)[metric] - next(cross_check)[metric]
+            )
+            assert low <= difference <= high, metric
     # the val half is its 15 frames: every gt box of them, and none of the first half
     val_boxmot = scores[association.VAL_HALF]["metrics"]["boxmot"]["motmetrics"]["OVERALL"]
     assert val_boxmot["FN"] == 0 and val_boxmot["MT"] == 2

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import trackeval
 
-from lwf_track.data.mot_format import read_results
+from lwf_track.data.mot import frame_range
+from lwf_track.data.mot_format import read_results, read_seq_length
 from lwf_track.evaluation import (
     evaluate_mot,
     format_table,
@@ -21,7 +22,7 @@ from lwf_track.evaluation import (
     write_mot_results,
 )
 from lwf_track.evaluation.__main__ import main as cli_main
-from lwf_track.evaluation.mot_metrics import METRICS
+from lwf_track.evaluation.mot_metrics import METRICS, frame_counts, mota_idf1
 from lwf_track.utils.compat import import_motmetrics
 from lwf_track.utils.errors import MOTFormatError
 
@@ -225,6 +226,26 @@ def test_frame_ranges_crop_and_renumber(tud, tmp_path):
     assert cropped["motmetrics"][name]["FN"] == summary["num_misses"].iloc[0]
     assert cropped["motmetrics"][name]["IDS"] == summary["num_switches"].iloc[0]
     assert cropped["motmetrics"][name]["MOTA"] == pytest.approx(100 * summary["mota"].iloc[0])
+
+
+def test_frame_counts_sum_to_motmetrics_mota_and_idf1(tud, tud_metrics):
+    """The per-frame counts behind a paired bootstrap reproduce the motmetrics cross-check: its
+    MOTA, IDF1 and error counts, on whole sequences and on a frame range."""
+    seq_dirs = {name: tud / "gt" / name for name in TUD}
+    counts = frame_counts(seq_dirs, tud / "tracks")
+    for name in TUD:
+        expected = tud_metrics["motmetrics"][name]
+        assert len(counts[name].objects) == last_frame(*(MM_DATA / name).glob("*.txt"))
+        assert mota_idf1(counts[name]) == pytest.approx((expected["MOTA"], expected["IDF1"]))
+        sums = counts[name]
+        assert int(sums.misses.sum()) == expected["FN"]
+        assert int(sums.false_positives.sum()) == expected["FP"]
+        assert int(sums.switches.sum()) == expected["IDS"]
+    name, frames = "TUD-Campus", (36, 71)
+    cropped = frame_counts({name: seq_dirs[name]}, tud / "tracks", {name: frames})[name]
+    expected = evaluate_mot(tud / "gt", tud / "tracks", [name], {name: frames})["motmetrics"]
+    assert len(cropped.objects) == frames[1] - frames[0] + 1
+    assert mota_idf1(cropped) == pytest.approx((expected[name]["MOTA"], expected[name]["IDF1"]))
 
 
 def test_frame_range_outside_the_sequence_is_refused(tud):
@@ -523,6 +544,32 @@ def test_cli_end_to_end(tud, tmp_path):
     assert list(metrics) == ["TUD-Campus", "OVERALL", "motmetrics"]
     assert metrics["TUD-Campus"]["FP"] == 13
     assert (out.parent / "metrics.csv").is_file()
+
+
+def test_cli_compares_two_result_folders_on_part_of_the_frames(tud, tmp_path, capsys):
+    """``--compare`` against a copy with every other frame's boxes removed: ours (the original)
+    is better on MOTA beyond the interval; ``--frames second_half`` scores those frames only."""
+    worse = tmp_path / "worse"
+    worse.mkdir()
+    for name in TUD:
+        lines = (tud / "tracks" / f"{name}.txt").read_text().splitlines(keepends=True)
+        kept = [line for line in lines if int(line.split(",")[0]) % 2]
+        (worse / f"{name}.txt").write_text("".join(kept))
+    out = tmp_path / "eval" / "metrics.json"
+    argv = ["--gt-root", str(tud / "gt"), "--tracks", str(tud / "tracks"), "--out", str(out)]
+    assert cli_main([*argv, "--frames", "second_half", "--compare", str(worse)]) == 0
+    printed = capsys.readouterr().out
+    comparison = json.loads((out.parent / "metrics_comparison.json").read_text())
+    assert comparison["frames"] == "second_half" and comparison["compare"] == str(worse)
+    mota = comparison["difference"]["MOTA"]
+    assert mota["low"] > 0 and mota["verdict"] == "better"
+    assert f"MOTA {tud / 'tracks'} - {worse}: {mota['mean']:+.2f}" in printed
+    halves = {
+        name: frame_range(read_seq_length(tud / "gt" / name / "seqinfo.ini"), "second_half")
+        for name in TUD
+    }
+    expected = evaluate_mot(tud / "gt", tud / "tracks", frame_ranges=halves)
+    assert json.loads(out.read_text())["OVERALL"] == expected["OVERALL"]
 
 
 @pytest.mark.parametrize("missing", ["--gt-root", "--tracks"])

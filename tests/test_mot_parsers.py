@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from lwf_track.data.mot import frame_range, load_mot_split, load_sequence
-from lwf_track.data.mot_format import SeqInfo, read_det, read_gt, read_results, read_seqinfo
+from lwf_track.data.mot_format import (
+    SeqInfo,
+    read_det,
+    read_frame_rate,
+    read_gt,
+    read_results,
+    read_seq_length,
+    read_seqinfo,
+)
 from lwf_track.utils.errors import MOTFormatError
 
 SEQINFO = (
@@ -109,6 +117,17 @@ def test_read_seqinfo_needs_dotted_extension(tmp_path):
     with pytest.raises(MOTFormatError) as excinfo:
         read_seqinfo(path)
     assert_error(excinfo, path, 8, "expected imExt to start with '.'")
+
+
+def test_single_keys_need_only_their_own_line(tmp_path):
+    """Scoring reads seqLength alone, a comparison over seconds frameRate alone: a gt folder's
+    seqinfo.ini may lack the image keys, not the key asked for (named with its file)."""
+    path = write(tmp_path / "seqinfo.ini", "[Sequence]\nseqLength=795\nframeRate=7\n")
+    assert (read_seq_length(path), read_frame_rate(path)) == (795, 7)
+    path = write(tmp_path / "seqinfo.ini", "[Sequence]\nseqLength=795\n")
+    with pytest.raises(MOTFormatError) as excinfo:
+        read_frame_rate(path)
+    assert_error(excinfo, path, None, "expected key 'frameRate' in section")
 
 
 # --- gt.txt, det.txt, results ------------------------------------------------------------------

@@ -140,8 +140,17 @@ def read_seqinfo(path: PathLike) -> SeqInfo:
 def read_seq_length(path: PathLike) -> int:
     """Only ``seqLength`` of a ``seqinfo.ini``: all that scoring needs (trackeval sizes a sequence
     by it), so result files can be scored against gt folders whose seqinfo.ini has no image keys."""
+    return _read_integer_key(path, "seqLength")
+
+
+def read_frame_rate(path: PathLike) -> int:
+    """Only ``frameRate`` of a ``seqinfo.ini`` (what a comparison over seconds of frames needs)."""
+    return _read_integer_key(path, "frameRate")
+
+
+def _read_integer_key(path: PathLike, key: str) -> int:
     entries = _sequence_section(path, _read_text(path, "a seqinfo.ini file"))
-    return _value(path, entries, "seqLength", True)
+    return _value(path, entries, key, True)
 
 
 def _value(path: PathLike, entries: dict, key: str, is_integer: bool) -> str | int:

@@ -1,14 +1,26 @@
 """Score MOTChallenge result files: prints the table, writes mot_metrics.json and mot_metrics.csv.
 
 python -m lwf_track.evaluation --gt-root datasets/MOT17/train --tracks out/tracks \\
-    --out out/mot_metrics.json [--seqs MOT17-02-FRCNN MOT17-04-FRCNN]
+    --out out/mot_metrics.json [--seqs MOT17-02-FRCNN MOT17-04-FRCNN] [--frames second_half] \\
+    [--compare other/tracks]
+
+``--frames``: score part of every sequence (``second_half``: the half-split validation frames).
+``--compare``: another tracker's result files for the same sequences; prints MOTA and IDF1 of
+``--tracks`` minus theirs with a 95% interval over blocks of frames
+(:mod:`lwf_track.evaluation.comparison`) and writes it to ``<out>_comparison.json``.
 """
 
 import argparse
+import dataclasses
 import os
 import sys
+from pathlib import Path
 
-from .mot_metrics import evaluate_mot
+from ..data.mot import FRAME_SPLITS, frame_range
+from ..data.mot_format import read_frame_rate, read_seq_length
+from ..utils.io import atomic_write_json
+from .comparison import BLOCK_SECONDS, paired_difference_ci
+from .mot_metrics import evaluate_mot, frame_counts, sequence_names
 from .report import format_table, write_metrics_csv, write_metrics_json
 
 
@@ -25,17 +37,28 @@ def parse_args(argv=None):
     )
     parser.add_argument("--seqs", nargs="+", help="sequences to score (default: all in --gt-root)")
     parser.add_argument(
+        "--frames", default="all", choices=FRAME_SPLITS, help="which frames of each sequence"
+    )
+    parser.add_argument(
         "--benchmark",
         choices=["MOT15", "MOT16", "MOT17", "MOT20"],
         help="trackeval's distractor rules (default: from the gt format and sequence names)",
     )
+    parser.add_argument("--compare", help="another folder of <SEQ>.txt result files")
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        metrics = evaluate_mot(args.gt_root, args.tracks, args.seqs, benchmark=args.benchmark)
+        names = args.seqs or sequence_names(args.gt_root)
+        seqinfo = {name: Path(args.gt_root, name, "seqinfo.ini") for name in names}
+        ranges = {
+            name: frame_range(read_seq_length(ini), args.frames) for name, ini in seqinfo.items()
+        }
+        metrics = evaluate_mot(args.gt_root, args.tracks, names, ranges, args.benchmark)
+        if args.compare:
+            comparison = compare(args, seqinfo, ranges)
     except (OSError, ValueError, RuntimeError) as err:  # MOTFormatError is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -44,7 +67,37 @@ def main(argv=None) -> int:
     csv_path = os.path.splitext(args.out)[0] + ".csv"
     write_metrics_csv(csv_path, metrics)
     print(f"\nwrote {args.out} and {csv_path}")
+    if args.compare:
+        comparison_path = os.path.splitext(args.out)[0] + "_comparison.json"
+        atomic_write_json(comparison_path, comparison)
+        for metric, interval in comparison["difference"].items():
+            print(
+                f"{metric} {args.tracks} - {args.compare}: {interval['mean']:+.2f} "
+                f"[{interval['low']:+.2f}, {interval['high']:+.2f}] "
+                f"({comparison['confidence']:.0%}, blocks of {BLOCK_SECONDS:g} s): "
+                f"{interval['verdict']}"
+            )
+        print(f"wrote {comparison_path}")
     return 0
+
+
+def compare(args, seqinfo: dict, ranges: dict) -> dict:
+    """The paired difference of ``--tracks`` and ``--compare`` on the scored frames."""
+    seq_dirs = {name: ini.parent for name, ini in seqinfo.items()}
+    ours, theirs = (frame_counts(seq_dirs, d, ranges) for d in (args.tracks, args.compare))
+    frame_rates = {name: read_frame_rate(ini) for name, ini in seqinfo.items()}
+    difference = paired_difference_ci(ours, theirs, frame_rates)
+    return {
+        "tracks": args.tracks,
+        "compare": args.compare,
+        "frames": args.frames,
+        "confidence": 0.95,
+        "block_seconds": BLOCK_SECONDS,
+        "difference": {
+            metric: {**dataclasses.asdict(interval), "verdict": interval.verdict}
+            for metric, interval in difference.items()
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -29,9 +29,11 @@ import math
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import trackeval
+from scipy.optimize import linear_sum_assignment
 
 from ..data.mot_format import (
     MOT15_GT_COLUMNS,
@@ -72,7 +74,7 @@ def evaluate_mot(gt_root, tracks_dir, sequences=None, frame_ranges=None, benchma
     every name starts with MOT20, else "MOT17" (same rules as MOT16).
     """
     gt_root = _existing_dir(gt_root, "ground-truth root")
-    names = list(sequences) if sequences is not None else _sequence_names(gt_root)
+    names = list(sequences) if sequences is not None else sequence_names(gt_root)
     seq_dirs = {name: gt_root / name for name in names}
     return evaluate_sequences(seq_dirs, tracks_dir, frame_ranges, benchmark)
 
@@ -94,6 +96,81 @@ def evaluate_sequences(seq_dirs: Mapping, tracks_dir, frame_ranges=None, benchma
     return result
 
 
+class FrameCounts(NamedTuple):
+    """Per-frame counts of one sequence whose sums give motmetrics' MOTA and IDF1 (see
+    :func:`mota_idf1`): arrays over the scored frames, in frame order. ``id_true_positives``
+    counts the matches that agree with the sequence's global IDF1 assignment of gt to track ids,
+    which is made once over all its frames."""
+
+    objects: np.ndarray  # gt boxes
+    predictions: np.ndarray  # tracker boxes
+    misses: np.ndarray  # FN
+    false_positives: np.ndarray  # FP
+    switches: np.ndarray  # IDS
+    id_true_positives: np.ndarray  # IDTP
+
+
+def mota_idf1(counts: FrameCounts) -> tuple:
+    """MOTA and IDF1 in % of summed counts (the last axis is summed, so block sums of resamples
+    can be given as 2-D arrays)."""
+    total = {name: np.sum(values, axis=-1) for name, values in counts._asdict().items()}
+    errors = total["misses"] + total["false_positives"] + total["switches"]
+    mota = 100 * (1 - errors / total["objects"])
+    idf1 = 100 * 2 * total["id_true_positives"] / (total["objects"] + total["predictions"])
+    return mota, idf1
+
+
+def frame_counts(seq_dirs: Mapping, tracks_dir, frame_ranges=None) -> dict:
+    """``{name: FrameCounts}`` of the result files in ``tracks_dir``, staged and cut to
+    ``frame_ranges`` exactly as :func:`evaluate_sequences` does and matched as its motmetrics
+    cross-check is; their sums reproduce that cross-check's MOTA and IDF1 (which on MOT15 gt
+    equal trackeval's). For statistics over frames, such as a bootstrap over blocks of them."""
+    tracks_dir = _existing_dir(tracks_dir, "tracks folder")
+    frame_ranges = dict(frame_ranges or {})
+    _check_names(seq_dirs, frame_ranges)
+    counts = {}
+    with tempfile.TemporaryDirectory(prefix="lwf_track_eval_") as tmp:
+        stage = Path(tmp)
+        for name, seq_dir in seq_dirs.items():
+            _stage_sequence(stage, name, Path(seq_dir), tracks_dir, frame_ranges.get(name))
+            length = read_seq_length(stage / "gt" / name / "seqinfo.ini")
+            counts[name] = _frame_counts(_motmetrics_accumulator(stage, name), length)
+    return counts
+
+
+def _frame_counts(accumulator, length: int) -> FrameCounts:
+    """Counts per frame 1..length of one motmetrics accumulator (its events; the global IDF1
+    assignment maximises the matched frames of gt-track id pairs, as motmetrics' does)."""
+    events = accumulator.events.reset_index()
+    frames = events["FrameId"].to_numpy(dtype=np.int64)
+    kind = events["Type"].to_numpy()
+
+    def per_frame(selected: np.ndarray) -> np.ndarray:
+        return np.bincount(frames[selected] - 1, minlength=length)[:length]
+
+    matched = np.isin(kind, ("MATCH", "SWITCH"))
+    # every gt box is matched or missed, every tracker box matched or a false positive;
+    # RAW events are the pairs within the IoU threshold (and lone boxes, without D)
+    matchable = (kind == "RAW") & events["D"].notna().to_numpy()
+    object_ids, object_index = np.unique(events["OId"][matchable], return_inverse=True)
+    hypothesis_ids, hypothesis_index = np.unique(events["HId"][matchable], return_inverse=True)
+    overlaps = np.zeros((len(object_ids), len(hypothesis_ids)))
+    np.add.at(overlaps, (object_index, hypothesis_index), 1)
+    rows, columns = linear_sum_assignment(overlaps, maximize=True)
+    assigned = np.zeros_like(overlaps, dtype=bool)
+    assigned[rows, columns] = True
+    agrees = np.zeros(len(events), dtype=bool)
+    agrees[np.flatnonzero(matchable)] = assigned[object_index, hypothesis_index]
+    return FrameCounts(
+        objects=per_frame(matched | (kind == "MISS")),
+        predictions=per_frame(matched | (kind == "FP")),
+        misses=per_frame(kind == "MISS"),
+        false_positives=per_frame(kind == "FP"),
+        switches=per_frame(kind == "SWITCH"),
+        id_true_positives=per_frame(agrees),
+    )
+
+
 def _existing_dir(path, what: str) -> Path:
     path = Path(path)
     if not path.is_dir():
@@ -101,7 +178,9 @@ def _existing_dir(path, what: str) -> Path:
     return path
 
 
-def _sequence_names(gt_root: Path) -> list:
+def sequence_names(gt_root) -> list:
+    """The sequence folders (those with a seqinfo.ini) of a gt root, sorted."""
+    gt_root = _existing_dir(gt_root, "ground-truth root")
     names = sorted(p.name for p in gt_root.iterdir() if (p / "seqinfo.ini").is_file())
     if not names:
         raise FileNotFoundError(f"no sequence folders (with a seqinfo.ini) in {gt_root}")
@@ -263,17 +342,20 @@ def _trackeval_row(res: dict) -> dict:
 def _run_motmetrics(stage: Path, names: list) -> dict:
     """The same staged files through motmetrics, as its ``apps/eval_motchallenge.py`` does but
     keeping the gt rows trackeval keeps (flag not 0)."""
-    accumulators = []
-    for name in names:
-        gt_path = stage / "gt" / name / "gt" / "gt.txt"
-        gt = mm.io.loadtxt(gt_path, fmt="mot15-2D", min_confidence=-math.inf)
-        gt = gt[gt["Confidence"] != 0]
-        tracks = mm.io.loadtxt(stage / "trackers" / _TRACKER / f"{name}.txt", fmt="mot15-2D")
-        accumulators.append(mm.utils.compare_to_groundtruth(gt, tracks, "iou", distth=0.5))
+    accumulators = [_motmetrics_accumulator(stage, name) for name in names]
     summary = mm.metrics.create().compute_many(
         accumulators, names=names, metrics=mm.metrics.motchallenge_metrics, generate_overall=True
     )
     return {str(name): _motmetrics_row(row) for name, row in summary.iterrows()}
+
+
+def _motmetrics_accumulator(stage: Path, name: str):
+    """One staged sequence's tracks matched to its gt rows with flag not 0 (IoU >= 0.5)."""
+    gt_path = stage / "gt" / name / "gt" / "gt.txt"
+    gt = mm.io.loadtxt(gt_path, fmt="mot15-2D", min_confidence=-math.inf)
+    gt = gt[gt["Confidence"] != 0]
+    tracks = mm.io.loadtxt(stage / "trackers" / _TRACKER / f"{name}.txt", fmt="mot15-2D")
+    return mm.utils.compare_to_groundtruth(gt, tracks, "iou", distth=0.5)
 
 
 def _motmetrics_row(row) -> dict:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from scipy import stats
 
-BETTER, WORSE, NO_DIFFERENCE = "better", "worse", "no difference detected"
+# the verdict rule is one for every comparison the project reports (seeds or frames)
+from lwf_track.evaluation.comparison import BETTER, NO_DIFFERENCE, WORSE, Difference  # noqa: F401
 
 
 def mean_std(values: Sequence[float]) -> tuple:
@@ -21,24 +22,6 @@ def mean_std(values: Sequence[float]) -> tuple:
     mean = sum(values) / n
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
     return mean, std
-
-
-@dataclass(frozen=True)
-class Difference:
-    """A difference of means (a - b) and its confidence interval [low, high]."""
-
-    mean: float
-    low: float
-    high: float
-
-    @property
-    def verdict(self) -> str:
-        """For a higher-is-better metric: a side only when the interval excludes 0."""
-        if self.low > 0:
-            return BETTER
-        if self.high < 0:
-            return WORSE
-        return NO_DIFFERENCE
 
 
 @dataclass(frozen=True)
