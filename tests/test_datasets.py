@@ -26,6 +26,7 @@ from lwf_track.data.mapper import MOTDatasetMapper
 from lwf_track.modeling import resolve_num_identities
 from conftest import REPO_ROOT
 from test_mot_parsers import write_sequence
+from tools import demo_data
 from tools.demo_data import DEMO_SPLITS, EXPERIMENT_SPLITS, PETS09_SPLITS
 
 SPLITS = ("train", "train_half", "val_half", "test", "train_half_fit", "train_half_holdout")
@@ -276,6 +277,18 @@ def test_synthetic_split_of_a_config_says_how_to_generate_it(tmp_path, restore_b
     split_dir = tmp_path / "synthetic" / "val"
     assert str(excinfo.value).startswith(f"dataset 'mot_synth_val': {split_dir} does not exist")
     assert f"python -m lwf_track.data.synthetic --out {split_dir}" in str(excinfo.value)
+    assert "python -m tools.demo_data" in str(excinfo.value)
+
+
+def test_demo_data_generates_every_split_a_config_trains_on_once(tmp_path, capsys):
+    demo_data.main(["--data-root", str(tmp_path)])
+    splits = {**DEMO_SPLITS, **PETS09_SPLITS}
+    for split, parameters in splits.items():
+        sequences = sorted((tmp_path / "synthetic" / split).glob("SYN-*"))
+        assert len(sequences) == parameters.num_seqs, split
+    assert capsys.readouterr().out.count(" data generated: ") == len(splits)
+    demo_data.main(["--data-root", str(tmp_path)])
+    assert capsys.readouterr().out.count(" data exists, with these parameters: ") == len(splits)
 
 
 # --- PETS09-S2L1, the real MOT15 fixture ----------------------------------------------------------

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from tools.demo_data import DEMO_SPLITS, PETS09_SPLITS, ensure_splits
+from tools.demo_data import generate_demo_data
 
 from lwf_track.evaluation.calibration import CALIBRATION_FILE
 from lwf_track.evaluation.report import MOT_METRICS_FILE
@@ -49,10 +49,7 @@ def generate(data_root: str) -> float:
     """The demo's splits, and the synthetic people the PETS09 recipe that starts from the demo's
     model mixes in (a few seconds), so that recipe needs nothing else from this machine."""
     start = time.perf_counter()
-    splits = {**DEMO_SPLITS, **PETS09_SPLITS}
-    for split, generated in ensure_splits(data_root, splits).items():
-        done = "generated" if generated else "exists, with these parameters"
-        print(f"=== {split} data {done}: {splits[split]}")
+    generate_demo_data(data_root)
     return time.perf_counter() - start
 
 

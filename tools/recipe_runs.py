@@ -87,6 +87,7 @@ def float32(changes: dict) -> dict:
 
 
 MIX, MIX_COLOR = "lwf_pets09_cpu_from_demo_mix", "lwf_pets09_cpu_from_demo_mix_color"
+SCRATCH_MIX_COLOR = "lwf_pets09_cpu_mix_color"
 COMPARISONS = (
     (("lwf_synthetic_cpu", DEMO, SLOWER_MACHINE_NOTE), ("lwf_synthetic_cpu", float32(DEMO))),
     (
@@ -176,6 +177,11 @@ COMPARISONS = (
         ("lwf_pets09_cpu", {}, AMX_MACHINE_NOTE),
     ),
     (("lwf_pets09_cpu", {}, AMX_MACHINE_NOTE), ("lwf_pets09_cpu", {}, SLOWER_MACHINE_NOTE)),
+    ((SCRATCH_MIX_COLOR, {}, AMX_MACHINE_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
+    (
+        (SCRATCH_MIX_COLOR, {}, AMX_MACHINE_NOTE),
+        ("lwf_pets09_cpu", {"TRACKER.COLOR_WEIGHT": 1.0}, AMX_MACHINE_NOTE),
+    ),
 )
 
 

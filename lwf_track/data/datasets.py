@@ -166,8 +166,9 @@ def _check_split_dir(name: str, split: MOTSplit) -> None:
     problem = f"dataset {name!r}: {split_dir} does not exist"
     if split_dir.parent.name == SYNTHETIC:
         raise FileNotFoundError(
-            f"{problem}; generate it: python -m lwf_track.data.synthetic --out {split_dir} "
-            "(README, Data, gives the parameters of each split the configs use)"
+            f"{problem}; generate it: python -m tools.demo_data (the demo's splits and the "
+            f"PETS09 configs' pets_mix, seconds), or python -m lwf_track.data.synthetic --out "
+            f"{split_dir} (README, Data, gives the parameters of each split the configs use)"
         )
     if split.benchmark is None:
         raise FileNotFoundError(f"{problem}; register it with the folder of its sequences")
