@@ -32,8 +32,8 @@ alike); ms/frame is the median over every measured frame. Both result files are 
 evaluator (trackeval + motmetrics: MOTA, IDF1, HOTA, IDS, FP, FN) against the gt, on the same
 frames; the MOTA and IDF1 differences also get a 95% interval over blocks of 3 seconds of frames
 (a paired block bootstrap, ``lwf_track.evaluation.comparison``), so a difference inside the noise
-reads "no difference detected". Everything goes to ``--out``, the numbers to ``results.json``; ``--markdown PATH`` also
-writes them as a table (the README's public-detection block is
+reads "no difference detected". Everything goes to ``--out``, the numbers to ``results.json``;
+``--markdown PATH`` also writes them as a table (the README's public-detection block is
 ``--pets09 --markdown tools/experiments/results/bench/association_pets09.md``).
 """
 

@@ -80,7 +80,7 @@ def paired_difference_ci(
     result = {}
     for index, metric in enumerate(METRICS):
 
-        def difference(blocks, axis=-1):
+        def difference(blocks, axis=-1):  # ``axis``: scipy then passes all resamples at once
             taken = [FrameCounts(*(values[blocks] for values in side)) for side in (a, b)]
             return mota_idf1(taken[0])[index] - mota_idf1(taken[1])[index]
 
