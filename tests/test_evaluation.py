@@ -557,10 +557,12 @@ def test_cli_compares_two_result_folders_on_part_of_the_frames(tud, tmp_path, ca
         (worse / f"{name}.txt").write_text("".join(kept))
     out = tmp_path / "eval" / "metrics.json"
     argv = ["--gt-root", str(tud / "gt"), "--tracks", str(tud / "tracks"), "--out", str(out)]
-    assert cli_main([*argv, "--frames", "second_half", "--compare", str(worse)]) == 0
+    compare = ["--compare", str(worse), "--block-seconds", "2"]
+    assert cli_main([*argv, "--frames", "second_half", *compare]) == 0
     printed = capsys.readouterr().out
     comparison = json.loads((out.parent / "metrics_comparison.json").read_text())
     assert comparison["frames"] == "second_half" and comparison["compare"] == str(worse)
+    assert comparison["block_seconds"] == 2.0
     mota = comparison["difference"]["MOTA"]
     assert mota["low"] > 0 and mota["verdict"] == "better"
     assert f"MOTA {tud / 'tracks'} - {worse}: {mota['mean']:+.2f}" in printed

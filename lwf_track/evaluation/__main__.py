@@ -45,6 +45,12 @@ def parse_args(argv=None):
         help="trackeval's distractor rules (default: from the gt format and sequence names)",
     )
     parser.add_argument("--compare", help="another folder of <SEQ>.txt result files")
+    parser.add_argument(
+        "--block-seconds",
+        type=float,
+        default=BLOCK_SECONDS,
+        help="length of the blocks of frames --compare resamples",
+    )
     return parser.parse_args(argv)
 
 
@@ -74,7 +80,7 @@ def main(argv=None) -> int:
             print(
                 f"{metric} {args.tracks} - {args.compare}: {interval['mean']:+.2f} "
                 f"[{interval['low']:+.2f}, {interval['high']:+.2f}] "
-                f"({comparison['confidence']:.0%}, blocks of {BLOCK_SECONDS:g} s): "
+                f"({comparison['confidence']:.0%}, blocks of {args.block_seconds:g} s): "
                 f"{interval['verdict']}"
             )
         print(f"wrote {comparison_path}")
@@ -86,13 +92,13 @@ def compare(args, seqinfo: dict, ranges: dict) -> dict:
     seq_dirs = {name: ini.parent for name, ini in seqinfo.items()}
     ours, theirs = (frame_counts(seq_dirs, d, ranges) for d in (args.tracks, args.compare))
     frame_rates = {name: read_frame_rate(ini) for name, ini in seqinfo.items()}
-    difference = paired_difference_ci(ours, theirs, frame_rates)
+    difference = paired_difference_ci(ours, theirs, frame_rates, args.block_seconds)
     return {
         "tracks": args.tracks,
         "compare": args.compare,
         "frames": args.frames,
         "confidence": 0.95,
-        "block_seconds": BLOCK_SECONDS,
+        "block_seconds": args.block_seconds,
         "difference": {
             metric: {**dataclasses.asdict(interval), "verdict": interval.verdict}
             for metric, interval in difference.items()
