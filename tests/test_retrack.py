@@ -75,6 +75,28 @@ def test_a_float_key_takes_an_integer_value():
         with_key(cfg, "TRACKER.MOTION_NOISE_SCALE", "fast")
 
 
+def test_detections_keep_colours_for_every_value_of_the_key():
+    """Colours on when any value turns them on, and from the lowest score floor any value of the
+    key can reach (a lower calibration candidate or threshold); else the config as it is."""
+    from tools.retrack import detection_config
+
+    from lwf_track.tracking.color import color_adder, color_min_score
+
+    cfg = build_config(CONFIG)  # colour weight 0
+    assert detection_config(cfg, "TRACKER.MIN_BOX_AREA", ["0.0", "10.0"]) is cfg
+    on = detection_config(cfg, "TRACKER.COLOR_WEIGHT", ["0", "0.5", "1"])
+    assert color_adder(on) and color_min_score(on) == color_min_score(cfg)
+    calibrated = build_config(
+        CONFIG, ["TRACKER.COLOR_WEIGHT", "1.0", "TRACKER.CALIBRATION.DATASET", "mot_synth_val"]
+    )
+    floor = color_min_score(calibrated)
+    key = "TRACKER.CALIBRATION.HIGH_SCORE_THRESHS"
+    lower = detection_config(calibrated, key, [f"[{floor + 0.1}]", f"[{floor - 0.1}]"])
+    assert color_min_score(lower) == pytest.approx(floor - 0.1)
+    key = "TRACKER.HIGH_SCORE_THRESH"
+    assert color_min_score(detection_config(calibrated, key, ["0.9"])) == floor
+
+
 def test_colour_weights_are_tried_on_detections_kept_with_their_colours(tmp_path):
     """The config's colour weight is 0, so its detections would carry no colours: for the
     values of TRACKER.COLOR_WEIGHT the models run with them, kept under their own cache name."""

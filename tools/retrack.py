@@ -105,11 +105,20 @@ def detections_of(cfg, weights: str, dataset: str, cache_dir: str) -> tuple:
     return kept
 
 
+def detection_config(cfg, key: str, values):
+    """The config whose kept detections serve every value of ``key`` (a TRACKER key, so only the
+    colours can differ): with colours if any value turns them on (TRACKER.COLOR_WEIGHT), from
+    the lowest score any value lets the tracker compare appearance at (a HIGH_SCORE_THRESH or
+    calibration candidate below the config's)."""
+    with_colors = [
+        variant for variant in (with_key(cfg, key, v) for v in values) if color_adder(variant)
+    ]
+    return min(with_colors, key=color_min_score) if with_colors else cfg
+
+
 def retrack(cfg, dataset: str, key: str, values, weights, cache_dir: str) -> list:
     """Rows ``{"value", "runs": [chosen calibration row per model], "MOTA", "IDF1"}`` (means)."""
-    detection_cfg = cfg
-    if key == "TRACKER.COLOR_WEIGHT" and not color_adder(cfg):  # keep colours for every value
-        detection_cfg = with_key(cfg, key, max(values, key=float))
+    detection_cfg = detection_config(cfg, key, values)
     kept = [detections_of(detection_cfg, w, dataset, cache_dir) for w in weights]
     rows = []
     for value in values:
