@@ -71,7 +71,7 @@ def test_a_difference_of_one_frame_is_inside_the_interval():
     assert result["IDF1"].low < result["IDF1"].mean < 0 <= result["IDF1"].high
 
 
-def test_blocks_never_span_two_sequences_and_both_sides_must_match():
+def test_sequences_pool_into_one_difference_and_both_sides_must_match():
     a = {"A": tracker_counts(0.1, 50), "B": tracker_counts(0.2, 70, seed=4)}
     b = {"A": tracker_counts(0.1, 50, seed=5), "B": tracker_counts(0.2, 70, seed=6)}
     result = paired_difference_ci(a, b, {"A": 10, "B": 10}, block_seconds=3.0)
