@@ -58,11 +58,18 @@ def test_a_key_is_tried_per_value_on_detections_kept_once(tmp_path):
     assert table_rows(table.read_text()) == rows
 
 
-def test_only_tracker_keys_are_accepted(tmp_path):
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("MODEL.RETINANET.NMS_THRESH_TEST", "only TRACKER keys"),
+        ("TRACKER.COLOR_BINS", "the colours are computed when the detections are kept"),
+    ],
+)
+def test_only_keys_of_the_tracker_alone_are_accepted(tmp_path, key, message):
     args = ["-m", "tools.retrack", "--config-file", CONFIG, "--dataset", "mot_synth_val"]
-    args += ["--key", "MODEL.RETINANET.NMS_THRESH_TEST", "--values", "0.5", "--weights", "w.pth"]
+    args += ["--key", key, "--values", "0.5", "--weights", "w.pth"]
     result = run_command(args, tmp_path, check=False)
-    assert result.returncode == 2 and "only TRACKER keys" in result.stderr
+    assert result.returncode == 2 and message in result.stderr
 
 
 def test_a_float_key_takes_an_integer_value():

@@ -56,6 +56,11 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if not args.key.startswith("TRACKER."):
         parser.error(f"--key {args.key}: only TRACKER keys change nothing but the tracker")
+    if args.key == "TRACKER.COLOR_BINS":  # the histograms are made with the kept detections
+        parser.error(
+            f"--key {args.key}: the colours are computed when the detections are kept; run "
+            "each value as a config override (TRACKER.COLOR_BINS ...) instead"
+        )
     return args
 
 
