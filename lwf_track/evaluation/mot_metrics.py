@@ -81,6 +81,17 @@ def evaluate_mot(gt_root, tracks_dir, sequences=None, frame_ranges=None, benchma
 
 def evaluate_sequences(seq_dirs: Mapping, tracks_dir, frame_ranges=None, benchmark=None) -> dict:
     """:func:`evaluate_mot` for sequence folders anywhere: ``{name: seq_dir}``."""
+    with _staged(seq_dirs, tracks_dir, frame_ranges) as (stage, widths):
+        benchmark = benchmark or _default_benchmark(list(seq_dirs), widths)
+        result = _run_trackeval(stage, list(seq_dirs), benchmark)
+        result[MOTMETRICS] = _run_motmetrics(stage, list(seq_dirs))
+    return result
+
+
+@contextlib.contextmanager
+def _staged(seq_dirs: Mapping, tracks_dir, frame_ranges):
+    """A temporary folder with every sequence's gt and results cut to its frame range, checked
+    (:func:`_stage_sequence`); yields it and each sequence's gt column count."""
     tracks_dir = _existing_dir(tracks_dir, "tracks folder")
     frame_ranges = dict(frame_ranges or {})
     _check_names(seq_dirs, frame_ranges)
@@ -90,10 +101,7 @@ def evaluate_sequences(seq_dirs: Mapping, tracks_dir, frame_ranges=None, benchma
             _stage_sequence(stage, name, Path(seq_dir), tracks_dir, frame_ranges.get(name))
             for name, seq_dir in seq_dirs.items()
         ]
-        benchmark = benchmark or _default_benchmark(list(seq_dirs), widths)
-        result = _run_trackeval(stage, list(seq_dirs), benchmark)
-        result[MOTMETRICS] = _run_motmetrics(stage, list(seq_dirs))
-    return result
+        yield stage, widths
 
 
 class FrameCounts(NamedTuple):
@@ -125,17 +133,14 @@ def frame_counts(seq_dirs: Mapping, tracks_dir, frame_ranges=None) -> dict:
     ``frame_ranges`` exactly as :func:`evaluate_sequences` does and matched as its motmetrics
     cross-check is; their sums reproduce that cross-check's MOTA and IDF1 (which on MOT15 gt
     equal trackeval's). For statistics over frames, such as a bootstrap over blocks of them."""
-    tracks_dir = _existing_dir(tracks_dir, "tracks folder")
-    frame_ranges = dict(frame_ranges or {})
-    _check_names(seq_dirs, frame_ranges)
-    counts = {}
-    with tempfile.TemporaryDirectory(prefix="lwf_track_eval_") as tmp:
-        stage = Path(tmp)
-        for name, seq_dir in seq_dirs.items():
-            _stage_sequence(stage, name, Path(seq_dir), tracks_dir, frame_ranges.get(name))
-            length = read_seq_length(stage / "gt" / name / "seqinfo.ini")
-            counts[name] = _frame_counts(_motmetrics_accumulator(stage, name), length)
-    return counts
+    with _staged(seq_dirs, tracks_dir, frame_ranges) as (stage, _):
+        return {
+            name: _frame_counts(
+                _motmetrics_accumulator(stage, name),
+                read_seq_length(stage / "gt" / name / "seqinfo.ini"),
+            )
+            for name in seq_dirs
+        }
 
 
 def _frame_counts(accumulator, length: int) -> FrameCounts:
