@@ -14,7 +14,13 @@ from detectron2.engine import default_argument_parser, default_setup, launch
 from detectron2.utils.logger import setup_logger
 
 import lwf_track  # noqa: F401  (registers datasets, model, weighting modules)
-from lwf_track.engine import AtomicCheckpointer, Trainer, build_config, launch_cpu
+from lwf_track.engine import (
+    AtomicCheckpointer,
+    Trainer,
+    build_config,
+    launch_cpu,
+    with_pretrained_weights,
+)
 from lwf_track.engine.defaults import exit_on_user_error
 
 
@@ -48,7 +54,7 @@ def main(args):
             cfg.MODEL.WEIGHTS, resume=args.resume
         )
         return Trainer.test(cfg, model)
-    trainer = Trainer(cfg)
+    trainer = Trainer(with_pretrained_weights(cfg, resume=args.resume))
     trainer.resume_or_load(resume=args.resume)
     return trainer.train()
 

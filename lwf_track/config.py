@@ -15,6 +15,7 @@ def add_lwf_config(cfg: CN) -> None:
     _add_weighting_config(cfg)
     _add_solver_config(cfg)
     _add_tracker_config(cfg)
+    _add_pretrain_config(cfg)
 
 
 def _add_data_config(cfg: CN) -> None:
@@ -168,3 +169,13 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.CALIBRATION.MAX_FRAMES = 300
     # Candidate HIGH_SCORE_THRESH values (BIRTH_THRESH keeps its offset); best MOTA, then IDF1.
     cfg.TRACKER.CALIBRATION.HIGH_SCORE_THRESHS = [0.3, 0.4, 0.5, 0.6, 0.7]
+
+
+def _add_pretrain_config(cfg: CN) -> None:
+    cfg.PRETRAIN = CN()
+    # A config trained first, in the same command, into OUTPUT_DIR/pretrain with this run's SEED
+    # and no evaluation; its final model then starts this training (used only while MODEL.WEIGHTS
+    # is ""). "" = none. E.g. synthetic people before real ones (configs/lwf_pets09_cpu*.yaml).
+    cfg.PRETRAIN.CONFIG_FILE = ""
+    # Overrides of that config, as on a command line: ["SOLVER.MAX_ITER", "100", ...].
+    cfg.PRETRAIN.OPTS = []

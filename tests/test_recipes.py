@@ -66,6 +66,16 @@ def test_a_run_as_configured_and_a_resumed_run(tmp_path):
     assert result["wall_seconds"] is None  # two starts: the pause between them would count
 
 
+def test_the_wall_time_of_a_run_with_a_pretraining_stage_starts_with_the_stage(tmp_path):
+    run_dir = fake_run(tmp_path, "two_stage", wall=400.0)
+    stage = run_dir / "pretrain"
+    stage.mkdir()
+    (stage / f"events.out.tfevents.{STARTED - 200}.host.1.0").write_text("")
+    assert record_run(run_dir, CONFIG)["wall_seconds"] == pytest.approx(600.0)
+    (stage / f"events.out.tfevents.{STARTED - 900}.host.1.0").write_text("")  # stage resumed
+    assert record_run(run_dir, CONFIG)["wall_seconds"] is None
+
+
 def test_a_config_edited_after_a_run_shows_the_run_as_a_variant(tmp_path):
     config = tmp_path / "recipe.yaml"
     config.write_text(f"_BASE_: {REPO / CONFIG}\n")

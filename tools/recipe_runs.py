@@ -88,6 +88,7 @@ def float32(changes: dict) -> dict:
 
 MIX, MIX_COLOR = "lwf_pets09_cpu_from_demo_mix", "lwf_pets09_cpu_from_demo_mix_color"
 SCRATCH_MIX_COLOR = "lwf_pets09_cpu_mix_color"
+TWO_STAGE = "lwf_pets09_cpu_two_stage"  # MIX_COLOR with the demo's model trained in the same run
 # its synthetic frames without the demo's 864: the real ones then 57% of the draws, not 25%
 PETS_MIX_ONLY = {
     "DATASETS.TRAIN": ["mot15_train_half", "mot_synth_pets_mix"],
@@ -192,6 +193,8 @@ COMPARISONS = (
         (SCRATCH_MIX_COLOR, {}, AMX_MACHINE_NOTE),
     ),
     ((SCRATCH_MIX_COLOR, PETS_MIX_ONLY, AMX_MACHINE_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
+    ((TWO_STAGE, {}, AMX_MACHINE_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
+    ((TWO_STAGE, {}, AMX_MACHINE_NOTE), (SCRATCH_MIX_COLOR, PETS_MIX_ONLY, AMX_MACHINE_NOTE)),
 )
 
 

@@ -22,6 +22,7 @@ from detectron2.config import get_cfg
 
 from lwf_track import add_lwf_config
 from lwf_track.engine.defaults import build_config
+from lwf_track.engine.pretrain import STAGE_DIR
 from lwf_track.evaluation.calibration import CALIBRATION_FILE
 from lwf_track.utils.io import atomic_write_json, atomic_write_text
 
@@ -105,14 +106,18 @@ def run_changes(run: dict) -> dict:
 
 
 def wall_seconds(run_dir: Path):
-    """Training + end-of-training evaluation: from the start of the trainer (the time in the name
-    of detectron2's TensorBoard event file, made when the trainer starts) to the last write of the
-    training log (the final evaluation's line). None when the folder holds several trainings (a
-    resumed or repeated run), whose pauses would count."""
-    starts = glob.glob(str(run_dir / "events.out.tfevents.*"))
-    if len(starts) != 1 or not (run_dir / TRAINING_LOG).exists():
+    """Training + end-of-training evaluation: from the start of the first trainer (the time in
+    the name of detectron2's TensorBoard event file, made when a trainer starts; a pretraining
+    stage, in OUTPUT_DIR/pretrain, starts first) to the last write of the training log (the final
+    evaluation's line). None when a folder holds several trainings (a resumed or repeated run),
+    whose pauses would count."""
+    trainings = [run_dir]
+    while (trainings[-1] / STAGE_DIR).is_dir():
+        trainings.append(trainings[-1] / STAGE_DIR)
+    starts = [glob.glob(str(folder / "events.out.tfevents.*")) for folder in trainings]
+    if any(len(found) != 1 for found in starts) or not (run_dir / TRAINING_LOG).exists():
         return None
-    started = int(Path(starts[0]).name.split(".")[3])
+    started = min(int(Path(found[0]).name.split(".")[3]) for found in starts)
     return os.path.getmtime(run_dir / TRAINING_LOG) - started
 
 
