@@ -35,6 +35,12 @@ def test_no_stage_runs_without_one_named_with_weights_given_or_when_resuming(tmp
     assert not (tmp_path / STAGE_DIR).exists()
 
 
+def test_a_missing_stage_config_is_named_with_its_key(tmp_path):
+    cfg = build_config(CONFIG, ["PRETRAIN.CONFIG_FILE", "configs/nope.yaml"])
+    with pytest.raises(FileNotFoundError, match="configs/nope.yaml.*PRETRAIN.CONFIG_FILE"):
+        with_pretrained_weights(cfg, resume=False)
+
+
 def test_a_finished_stage_is_reused_when_resuming(tmp_path):
     (tmp_path / STAGE_DIR).mkdir()
     (tmp_path / STAGE_DIR / "model_final.pth").write_bytes(b"")  # never trained, never read here

@@ -75,6 +75,11 @@ AMX_MACHINE_NOTE = (
     " the AMD EPYC one in bfloat16 (`make demo` of seed 1: 3.2 instead of 6.6 min): wall times"
     " not comparable with theirs"
 )
+# started from another demo model: the pretraining stage of lwf_pets09_cpu_two_stage.yaml's seed 2
+DEMO_SEED2_NOTE = (
+    f"{AMX_MACHINE_NOTE}; started from the demo model of seed 2 (the pretraining stage of"
+    " `lwf_pets09_cpu_two_stage.yaml`, SEED 2)"
+)
 # the demo's own overrides (tools.demo), part of every demo run's changes
 DEMO = dict(zip(DEMO_CALIBRATION[::2], DEMO_CALIBRATION[1::2]))
 # The CPU recipes trained in float32 until 2026-12-04 (SOLVER.AMP.ENABLED, now bfloat16): the
@@ -194,6 +199,7 @@ COMPARISONS = (
     ),
     ((SCRATCH_MIX_COLOR, PETS_MIX_ONLY, AMX_MACHINE_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
     ((TWO_STAGE, {}, AMX_MACHINE_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
+    ((MIX_COLOR, {}, DEMO_SEED2_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
     ((TWO_STAGE, {}, AMX_MACHINE_NOTE), (SCRATCH_MIX_COLOR, PETS_MIX_ONLY, AMX_MACHINE_NOTE)),
 )
 

@@ -31,6 +31,11 @@ def pretraining_config(cfg):
         "DATASETS.TEST", (),
         "TRACKER.CALIBRATION.DATASET", "",
     ]  # fmt: skip
+    if not os.path.isfile(cfg.PRETRAIN.CONFIG_FILE):
+        raise FileNotFoundError(
+            f"{cfg.PRETRAIN.CONFIG_FILE}: config file not found (PRETRAIN.CONFIG_FILE; a path "
+            "from the directory train_net.py runs in, e.g. configs/lwf_synthetic_cpu.yaml)"
+        )
     return build_config(cfg.PRETRAIN.CONFIG_FILE, opts)
 
 
