@@ -19,6 +19,11 @@ FINAL_MODEL = "model_final.pth"
 logger = logging.getLogger(__name__)
 
 
+def seed_rngs(cfg) -> None:
+    """Seed the random generators as detectron2's ``default_setup`` does for a run."""
+    seed_all_rng(None if cfg.SEED < 0 else cfg.SEED + comm.get_rank())
+
+
 def pretraining_config(cfg):
     """The stage's config: ``PRETRAIN.CONFIG_FILE`` + ``PRETRAIN.OPTS``, with this run's SEED and
     MODEL.DEVICE, writing into ``OUTPUT_DIR/pretrain``, without evaluation (no test sets, no
@@ -62,7 +67,7 @@ def with_pretrained_weights(cfg, resume: bool, _chain: tuple = ()):
         )
     stage_cfg = with_pretrained_weights(pretraining_config(cfg), resume, (*_chain, config_file))
     weights = train_stage(stage_cfg, resume)
-    seed_all_rng(None if cfg.SEED < 0 else cfg.SEED + comm.get_rank())  # as the stage never ran
+    seed_rngs(cfg)  # the run draws as it would have without the stage
     cfg = cfg.clone()
     cfg.defrost()
     cfg.MODEL.WEIGHTS = weights
@@ -83,7 +88,7 @@ def train_stage(stage_cfg, resume: bool) -> str:
     if comm.is_main_process():
         os.makedirs(stage_cfg.OUTPUT_DIR, exist_ok=True)
         atomic_write_text(os.path.join(stage_cfg.OUTPUT_DIR, "config.yaml"), stage_cfg.dump())
-    seed_all_rng(None if stage_cfg.SEED < 0 else stage_cfg.SEED + comm.get_rank())
+    seed_rngs(stage_cfg)
     trainer = Trainer(stage_cfg)
     trainer.resume_or_load(resume=resume)
     trainer.train()
