@@ -28,6 +28,11 @@ def pretraining_config(cfg):
     """The stage's config: ``PRETRAIN.CONFIG_FILE`` + ``PRETRAIN.OPTS``, with this run's SEED and
     MODEL.DEVICE, writing into ``OUTPUT_DIR/pretrain``, without evaluation (no test sets, no
     calibration: the stage's model is judged by the run it starts)."""
+    if not os.path.isfile(cfg.PRETRAIN.CONFIG_FILE):
+        raise FileNotFoundError(
+            f"{cfg.PRETRAIN.CONFIG_FILE}: config file not found (PRETRAIN.CONFIG_FILE; a path "
+            "from the directory train_net.py runs in, e.g. configs/lwf_synthetic_cpu.yaml)"
+        )
     opts = [
         *cfg.PRETRAIN.OPTS,
         "SEED", cfg.SEED,
@@ -36,11 +41,6 @@ def pretraining_config(cfg):
         "DATASETS.TEST", (),
         "TRACKER.CALIBRATION.DATASET", "",
     ]  # fmt: skip
-    if not os.path.isfile(cfg.PRETRAIN.CONFIG_FILE):
-        raise FileNotFoundError(
-            f"{cfg.PRETRAIN.CONFIG_FILE}: config file not found (PRETRAIN.CONFIG_FILE; a path "
-            "from the directory train_net.py runs in, e.g. configs/lwf_synthetic_cpu.yaml)"
-        )
     return build_config(cfg.PRETRAIN.CONFIG_FILE, opts)
 
 
