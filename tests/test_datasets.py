@@ -27,7 +27,6 @@ from lwf_track.modeling import resolve_num_identities
 from conftest import REPO_ROOT
 from test_mot_parsers import write_sequence
 from tools import demo_data
-from tools.demo_data import DEMO_SPLITS, EXPERIMENT_SPLITS, PETS09_SPLITS
 
 SPLITS = ("train", "train_half", "val_half", "test", "train_half_fit", "train_half_holdout")
 BUILTIN = [
@@ -265,7 +264,7 @@ def test_absent_benchmark_fails_when_used_with_a_clear_message(tmp_path, restore
 
 def test_synthetic_split_of_a_config_says_how_to_generate_it(tmp_path, restore_builtin_root):
     names = register_all_mot(str(tmp_path))
-    splits = {**DEMO_SPLITS, **EXPERIMENT_SPLITS, **PETS09_SPLITS}
+    splits = {**demo_data.DEMO_SPLITS, **demo_data.EXPERIMENT_SPLITS, **demo_data.PETS09_SPLITS}
     generated = {f"mot_synth_{split}" for split in splits}
     in_configs = set()
     for config in (REPO_ROOT / "configs").rglob("*.yaml"):
@@ -282,7 +281,7 @@ def test_synthetic_split_of_a_config_says_how_to_generate_it(tmp_path, restore_b
 
 def test_demo_data_generates_every_split_a_config_trains_on_once(tmp_path, capsys):
     demo_data.main(["--data-root", str(tmp_path)])
-    splits = {**DEMO_SPLITS, **PETS09_SPLITS}
+    splits = {**demo_data.DEMO_SPLITS, **demo_data.PETS09_SPLITS}
     for split, parameters in splits.items():
         sequences = sorted((tmp_path / "synthetic" / split).glob("SYN-*"))
         assert len(sequences) == parameters.num_seqs, split
