@@ -22,7 +22,7 @@ from lwf_track.evaluation import (
     write_mot_results,
 )
 from lwf_track.evaluation.__main__ import main as cli_main
-from lwf_track.evaluation.mot_metrics import METRICS, frame_counts, mota_idf1
+from lwf_track.evaluation.mot_metrics import METRICS, frame_counts, mota_idf1, near_misses
 from lwf_track.utils.compat import import_motmetrics
 from lwf_track.utils.errors import MOTFormatError
 
@@ -583,6 +583,52 @@ def test_cli_missing_folder_is_a_clear_error(tud, tmp_path, capsys, missing):
     error = capsys.readouterr().err
     assert error.startswith("error: ") and str(tmp_path / "missing") in error
     assert not (tmp_path / "metrics.json").exists()
+
+
+@pytest.fixture
+def near_miss_sequence(tmp_path):
+    """Frame 1: person 1 with a box 4 px to its right (10x20 boxes: IoU 6/14 = 0.43), a box on
+    nobody, person 2 without a box; frame 2: person 1 boxed exactly."""
+    seq = tmp_path / "gt" / "SEQ"
+    write_seqinfo(seq, "SEQ", 2)
+    (seq / "gt").mkdir()
+    person = "{},{},{},0,10,20,1,-1,-1,-1\n"
+    gt = person.format(1, 1, 0) + person.format(1, 2, 100) + person.format(2, 1, 0)
+    (seq / "gt" / "gt.txt").write_text(gt)
+    (tmp_path / "tracks").mkdir()
+    tracks = person.format(1, 7, 4) + person.format(1, 8, 300) + person.format(2, 7, 0)
+    (tmp_path / "tracks" / "SEQ.txt").write_text(tracks)
+    return tmp_path
+
+
+def test_near_misses_are_the_unmatched_pairs_that_overlap_a_little(near_miss_sequence):
+    seq_dirs = {"SEQ": near_miss_sequence / "gt" / "SEQ"}
+    counts = near_misses(seq_dirs, near_miss_sequence / "tracks", low_iou=0.3)["SEQ"]
+    assert counts._asdict() == {
+        "objects": 3,
+        "false_positives": 2,
+        "misses": 2,
+        "switches": 0,
+        "near_misses": 1,
+    }
+    assert counts.mota() == pytest.approx(100 * (1 - 4 / 3))
+    assert counts.mota(near_misses_as_hits=True) == pytest.approx(100 * (1 - 2 / 3))
+    stricter = near_misses(seq_dirs, near_miss_sequence / "tracks", low_iou=0.45)["SEQ"]
+    assert stricter.near_misses == 0 and stricter.false_positives == 2
+    with pytest.raises(ValueError, match="near-miss IoU"):
+        near_misses(seq_dirs, near_miss_sequence / "tracks", low_iou=0.5)
+
+
+def test_cli_near_misses_prints_and_writes_them(near_miss_sequence, capsys):
+    root = near_miss_sequence
+    out = root / "eval" / "metrics.json"
+    argv = ["--gt-root", str(root / "gt"), "--tracks", str(root / "tracks"), "--out", str(out)]
+    assert cli_main([*argv, "--near-misses", "0.3"]) == 0
+    written = json.loads((out.parent / "metrics_near_misses.json").read_text())
+    assert written["near_miss_iou"] == [0.3, 0.5]
+    assert written["sequences"]["SEQ"]["near_misses"] == 1
+    assert written["sequences"]["SEQ"]["MOTA_near_misses_as_hits"] == pytest.approx(100 / 3)
+    assert "SEQ                 2      2      1   -33.3     33.3" in capsys.readouterr().out
 
 
 def test_motmetrics_shim_restores_asfarray_only_once():

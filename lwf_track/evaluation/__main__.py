@@ -8,6 +8,9 @@ python -m lwf_track.evaluation --gt-root datasets/MOT17/train --tracks out/track
 ``--compare``: another tracker's result files for the same sequences; prints MOTA and IDF1 of
 ``--tracks`` minus theirs with a 95% interval over blocks of frames
 (:mod:`lwf_track.evaluation.comparison`) and writes it to ``<out>_comparison.json``.
+``--near-misses IOU``: how many false positives and misses are near misses (a tracker box and a
+person left unmatched in one frame, IoU in [IOU, 0.5)), and MOTA were they hits; written to
+``<out>_near_misses.json`` (:class:`~lwf_track.evaluation.mot_metrics.NearMisses`).
 """
 
 import argparse
@@ -20,7 +23,14 @@ from ..data.mot import FRAME_SPLITS, frame_range
 from ..data.mot_format import read_frame_rate, read_seq_length
 from ..utils.io import atomic_write_json
 from .comparison import BLOCK_SECONDS, paired_difference_ci
-from .mot_metrics import evaluate_mot, frame_counts, sequence_names
+from .mot_metrics import (
+    OVERALL,
+    NearMisses,
+    evaluate_mot,
+    frame_counts,
+    near_misses,
+    sequence_names,
+)
 from .report import format_table, write_metrics_csv, write_metrics_json
 
 
@@ -51,6 +61,12 @@ def parse_args(argv=None):
         default=BLOCK_SECONDS,
         help="length of the blocks of frames --compare resamples",
     )
+    parser.add_argument(
+        "--near-misses",
+        type=float,
+        metavar="IOU",
+        help="also split FP and FN into near misses (IoU in [IOU, 0.5)) and the rest, e.g. 0.3",
+    )
     return parser.parse_args(argv)
 
 
@@ -65,6 +81,9 @@ def main(argv=None) -> int:
         metrics = evaluate_mot(args.gt_root, args.tracks, names, ranges, args.benchmark)
         if args.compare:
             comparison = compare(args, seqinfo, ranges)
+        if args.near_misses is not None:
+            seq_dirs = {name: ini.parent for name, ini in seqinfo.items()}
+            near = near_misses(seq_dirs, args.tracks, ranges, args.near_misses)
     except (OSError, ValueError, RuntimeError) as err:  # MOTFormatError is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -84,7 +103,43 @@ def main(argv=None) -> int:
                 f"{interval['verdict']}"
             )
         print(f"wrote {comparison_path}")
+    if args.near_misses is not None:
+        near_path = os.path.splitext(args.out)[0] + "_near_misses.json"
+        atomic_write_json(near_path, near_misses_summary(near, args.near_misses))
+        print(format_near_misses(near, args.near_misses))
+        print(f"wrote {near_path}")
     return 0
+
+
+def _with_overall(near: dict) -> dict:
+    totals = NearMisses(*(sum(column) for column in zip(*near.values())))
+    return {**near, OVERALL: totals} if len(near) > 1 else near
+
+
+def near_misses_summary(near: dict, low_iou: float) -> dict:
+    """JSON of :func:`near_misses`' counts per sequence (and overall), with both MOTAs."""
+    return {
+        "near_miss_iou": [low_iou, 0.5],
+        "sequences": {
+            name: {
+                **counts._asdict(),
+                "MOTA": counts.mota(),
+                "MOTA_near_misses_as_hits": counts.mota(True),
+            }
+            for name, counts in _with_overall(near).items()
+        },
+    }
+
+
+def format_near_misses(near: dict, low_iou: float) -> str:
+    header = f"near misses (a box and a person left unmatched, IoU in [{low_iou:g}, 0.5)):"
+    lines = [header, f"{'Sequence':<14}{'FP':>7}{'FN':>7}{'near':>7}{'MOTA':>8}{'as hits':>9}"]
+    for name, counts in _with_overall(near).items():
+        lines.append(
+            f"{name:<14}{counts.false_positives:>7}{counts.misses:>7}{counts.near_misses:>7}"
+            f"{counts.mota():>8.1f}{counts.mota(True):>9.1f}"
+        )
+    return "\n".join(lines)
 
 
 def compare(args, seqinfo: dict, ranges: dict) -> dict:

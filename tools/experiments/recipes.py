@@ -39,7 +39,7 @@ LAYOUT_KEYS = ("MODEL.CHANNELS_LAST",)
 TABLE_METRICS = ("MOTA", "IDF1", "HOTA", "MOTP", "FP", "FN", "IDS", "AP", "AP50", "TPR@FAR=0.1")
 COMPARED_METRICS = ("MOTA", "IDF1", "HOTA", "AP", "FN", "FP", "TPR@FAR=0.1")
 LOWER_IS_BETTER = ("FP", "FN")
-DIGITS = {"FP": 0, "FN": 0, "IDS": 0}
+DIGITS = {"FP": 0, "FN": 0, "IDS": 0, "threshold": 2}  # thresholds come in steps of 0.05
 COLUMN_TITLES = {
     "wall": "wall, train + eval (min)",  # see wall_seconds
     "demo": "`tools.demo` total (min)",  # every step of the demo, from its demo_times.json
