@@ -13,6 +13,7 @@ from tools.experiments.recipes import (
     AS_CONFIGURED,
     RecipeStore,
     comparison_table,
+    pooled_table,
     _configured,
     record_run,
     recipe_table,
@@ -200,6 +201,29 @@ def test_paired_rows_use_the_seeds_both_sides_ran_once_and_a_side_may_name_a_not
     assert noted[2] == "1, 2"
     low, high = stats.ttest_rel([10.0, 12.0], [70.0, 71.0]).confidence_interval(0.95)
     assert noted[3] == f"-59.5 [{low:+.1f}, {high:+.1f}] worse"
+
+
+def test_pooled_rows_pair_the_seeds_of_several_comparisons_together(tmp_path):
+    store = RecipeStore(tmp_path / "results")
+    note = "started from another run"
+    runs = [  # (name, SEED, MAX_ITER 600 or the config, MOTA, note)
+        ("a1", 1, False, 70.0, ""),
+        ("a2", 2, False, 71.0, ""),
+        ("b1", 1, True, 74.0, ""),
+        ("b2", 2, True, 75.0, ""),
+        ("n1", 1, True, 10.0, note),
+        ("n2", 2, True, 12.0, note),
+    ]
+    for name, seed, longer, mota, run_note in runs:
+        opts = ["SEED", seed, *(["SOLVER.MAX_ITER", 600] if longer else [])]
+        store.write(record_run(fake_run(tmp_path, name, opts, mota=mota), CONFIG, run_note))
+    recipe, longer = "lwf_pets09_cpu_from_demo_mix", {"SOLVER.MAX_ITER": 600}
+    comparisons = (((recipe, longer), (recipe, {})), ((recipe, longer, note), (recipe, {})))
+    table = pooled_table([("both", comparisons)], store)
+    cells = [c.strip() for c in table.splitlines()[-1].strip("|").split("|")]
+    assert cells[:2] == ["both", "4"]
+    low, high = stats.ttest_1samp([4.0, 4.0, -60.0, -59.0], 0.0).confidence_interval(0.95)
+    assert cells[2] == f"-27.8 [{low:+.1f}, {high:+.1f}] no difference detected"
 
 
 def test_the_committed_recipe_tables_are_made_from_the_committed_records(tmp_path):

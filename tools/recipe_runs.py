@@ -222,6 +222,18 @@ COMPARISONS = (
     ),
     ((TWO_STAGE, {}, FINE_CALIBRATION_FRESH_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
 )
+# (title, comparisons) whose seed pairs make one paired difference (the registered test of a key
+# on the models of several configs)
+POOLED = (
+    (
+        "the finer threshold grid minus steps of 0.1, the same models re-tracked (the two-stage"
+        " and the colour config's rows above together)",
+        (
+            ((TWO_STAGE, {}, AMX_MACHINE_NOTE), (TWO_STAGE, COARSE_CALIBRATION, AMX_MACHINE_NOTE)),
+            ((MIX_COLOR, FINE_CALIBRATION, AMX_MACHINE_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
+        ),
+    ),
+)
 
 
 def parse_args(argv=None):
@@ -253,7 +265,12 @@ def main(argv=None):
             print(f"recorded {run_dir} -> {path}")
         return
     comparisons = [c for c in COMPARISONS if all(store.has_recipe(side[0]) for side in c)]
-    for path in write_recipe_tables(store, comparisons, REPORT_COMMAND):
+    pooled = [
+        (title, pairs)
+        for title, pairs in POOLED
+        if all(store.has_recipe(side[0]) for pair in pairs for side in pair)
+    ]
+    for path in write_recipe_tables(store, comparisons, REPORT_COMMAND, pooled):
         print(f"wrote {path}")
     if args.readme:
         changed = sync_readme(Path(args.readme), Path(args.results).parent)

@@ -56,6 +56,10 @@ PAIRED_CAPTION = (
     " pairs. Seven metrics a row, none corrected for the others: one interval that excludes 0 is"
     " weak evidence alone."
 )
+POOLED_CAPTION = (
+    "Pooled: the seed pairs of several of the comparisons above (each paired as there) in one"
+    " paired-t 95% confidence interval, for a question asked of more than one recipe's runs."
+)
 
 
 def flatten(cfg, prefix: str = "") -> dict:
@@ -307,6 +311,25 @@ def comparison_table(comparisons: Sequence[tuple], store: RecipeStore) -> str:
     return "\n".join([*welch, "", *paired]) + "\n"
 
 
+def pooled_table(pooled: Sequence[tuple], store: RecipeStore) -> str:
+    """One paired difference per ``(title, comparisons)`` over the seed pairs of all its
+    comparisons together (each paired as in :func:`comparison_table`): one question asked of
+    several recipes' runs, such as a tracker key tried on the models of two configs."""
+    header = ["pooled", "pairs", *(f"Δ{m} [95% CI]" for m in COMPARED_METRICS)]
+    lines = [POOLED_CAPTION, "", _row(header), "|" + "---|" * len(header)]
+    for title, comparisons in pooled:
+        sides = [
+            [_seeds_run_once(_variant_runs(store, *side)) for side in pair] for pair in comparisons
+        ]
+        cells = [title, str(sum(len(pair_by_seed(a, b, "MOTA")[0]) for a, b in sides))]
+        for metric in COMPARED_METRICS:
+            pairs = [pair_by_seed(a, b, metric) for a, b in sides]
+            values = [[v for pair in pairs for v in pair[side]] for side in (0, 1)]
+            cells.append(_difference_cell(paired_difference(*values), metric))
+        lines.append(_row(cells))
+    return "\n".join(lines) + "\n"
+
+
 def _seeds_run_once(runs: Sequence[dict]) -> list[dict]:
     """The runs whose SEED no other of ``runs`` has: a recipe may hold two runs of one seed from
     different starting models, and neither is the pair of the other side's run."""
@@ -338,8 +361,11 @@ def _side_name(recipe: str, changes: dict, note: str = "") -> str:
     return f"`{recipe}`, " + (f"{note}; {name}" if note else name)
 
 
-def write_recipe_tables(store: RecipeStore, comparisons: Sequence[tuple], command: str) -> list:
-    """``<root>/<recipe>.md`` for each recorded recipe and ``<root>/comparisons.md``."""
+def write_recipe_tables(
+    store: RecipeStore, comparisons: Sequence[tuple], command: str, pooled: Sequence[tuple] = ()
+) -> list:
+    """``<root>/<recipe>.md`` for each recorded recipe and ``<root>/comparisons.md`` (the
+    ``pooled`` rows of :func:`pooled_table` below the comparisons)."""
     written = []
     for recipe in store.recipes():
         path = store.root / f"{recipe}.md"
@@ -347,6 +373,9 @@ def write_recipe_tables(store: RecipeStore, comparisons: Sequence[tuple], comman
         written.append(path)
     if comparisons:
         path = store.root / "comparisons.md"
-        atomic_write_text(str(path), f"`{command}`\n\n" + comparison_table(comparisons, store))
+        table = comparison_table(comparisons, store)
+        if pooled:
+            table += "\n" + pooled_table(pooled, store)
+        atomic_write_text(str(path), f"`{command}`\n\n" + table)
         written.append(path)
     return written
