@@ -15,6 +15,7 @@ person left unmatched in one frame, IoU in [IOU, 0.5)), and MOTA were they hits;
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 from pathlib import Path
@@ -123,12 +124,17 @@ def near_misses_summary(near: dict, low_iou: float) -> dict:
         "sequences": {
             name: {
                 **counts._asdict(),
-                "MOTA": counts.mota(),
-                "MOTA_near_misses_as_hits": counts.mota(True),
+                "MOTA": _finite_or_none(counts.mota()),
+                "MOTA_near_misses_as_hits": _finite_or_none(counts.mota(True)),
             }
             for name, counts in _with_overall(near).items()
         },
     }
+
+
+def _finite_or_none(value: float):
+    """JSON has no NaN (MOTA of a sequence without gt boxes)."""
+    return value if math.isfinite(value) else None
 
 
 def format_near_misses(near: dict, low_iou: float) -> str:
