@@ -9,9 +9,16 @@ from ..utils.checkpoint_file import LOAD_ERRORS, first_line
 from ..utils.errors import CheckpointError
 from ..utils.io import atomic_torch_save, atomic_write_text
 
+# detectron2's tag file in a run's OUTPUT_DIR naming its newest checkpoint (what --resume loads)
+LAST_CHECKPOINT = "last_checkpoint"
 # What ``atomic_open`` leaves beside a checkpoint (or the ``last_checkpoint`` tag) when the process
 # is killed mid-save: "." + final name + "." + tempfile.mkstemp's random suffix.
-_TEMPORARY = re.compile(r"^\.(?:.+\.pth|last_checkpoint)\.[A-Za-z0-9_]+$")
+_TEMPORARY = re.compile(rf"^\.(?:.+\.pth|{LAST_CHECKPOINT})\.[A-Za-z0-9_]+$")
+
+
+def has_checkpoint(output_dir) -> bool:
+    """Whether ``output_dir`` holds a checkpoint that ``--resume`` would load."""
+    return os.path.isfile(os.path.join(output_dir, LAST_CHECKPOINT))
 
 
 class AtomicCheckpointer(DetectionCheckpointer):
@@ -37,7 +44,7 @@ class AtomicCheckpointer(DetectionCheckpointer):
         self.tag_last_checkpoint(basename)
 
     def tag_last_checkpoint(self, last_filename_basename: str) -> None:
-        atomic_write_text(os.path.join(self.save_dir, "last_checkpoint"), last_filename_basename)
+        atomic_write_text(os.path.join(self.save_dir, LAST_CHECKPOINT), last_filename_basename)
 
     def remove_stale_temporaries(self) -> list:
         """Delete temporary checkpoint files left by a killed save; returns their names.

@@ -10,6 +10,7 @@ from detectron2.utils import comm
 from detectron2.utils.env import seed_all_rng
 
 from ..utils.io import atomic_write_text
+from .checkpoint import has_checkpoint
 from .defaults import build_config
 from .trainer import Trainer
 
@@ -58,7 +59,7 @@ def with_pretrained_weights(cfg, resume: bool, _chain: tuple = ()):
     if cfg.MODEL.WEIGHTS:
         logger.info(f"MODEL.WEIGHTS {cfg.MODEL.WEIGHTS} given: no pretraining ({config_file})")
         return cfg
-    if resume and os.path.isfile(os.path.join(cfg.OUTPUT_DIR, "last_checkpoint")):
+    if resume and has_checkpoint(cfg.OUTPUT_DIR):
         logger.info(f"resuming {cfg.OUTPUT_DIR}: its checkpoint replaces pretraining")
         return cfg
     if config_file in _chain:

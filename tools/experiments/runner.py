@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from lwf_track.engine.checkpoint import has_checkpoint
 from lwf_track.evaluation.mot_metrics import OVERALL
 from lwf_track.utils.io import atomic_write_json
 
@@ -87,7 +88,7 @@ class ExperimentRunner:
         overrides = [*self.opts, *setting.overrides, "SEED", str(seed), "OUTPUT_DIR", str(run_dir)]
         base = ["--config-file", self.config_file]
         train = [sys.executable, "train_net.py", *base, *overrides]
-        if (run_dir / "last_checkpoint").exists():
+        if has_checkpoint(run_dir):
             train.insert(2, "--resume")
         train_time = self._timed(train, run_dir / "train.log", run_dir / "train_time.json")
         weights_file = str(run_dir / "model_final.pth")
