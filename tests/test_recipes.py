@@ -170,6 +170,13 @@ def test_comparison_rows_flip_the_verdict_where_lower_is_better(tmp_path):
     assert cells[7].startswith("-200") and cells[7].endswith("better")  # FN: fewer misses
 
 
+def write_runs(store: RecipeStore, tmp_path, runs) -> None:
+    """Record fake runs given as (name, SEED, MAX_ITER 600 or the config's, MOTA, note)."""
+    for name, seed, longer, mota, run_note in runs:
+        opts = ["SEED", seed, *(["SOLVER.MAX_ITER", 600] if longer else [])]
+        store.write(record_run(fake_run(tmp_path, name, opts, mota=mota), CONFIG, run_note))
+
+
 def test_paired_rows_use_the_seeds_both_sides_ran_once_and_a_side_may_name_a_note(tmp_path):
     store = RecipeStore(tmp_path / "results")
     note = "started from another run"
@@ -184,9 +191,7 @@ def test_paired_rows_use_the_seeds_both_sides_ran_once_and_a_side_may_name_a_not
         ("n1", 1, True, 10.0, note),  # the noted variant of the same changes
         ("n2", 2, True, 12.0, note),
     ]
-    for name, seed, longer, mota, run_note in runs:
-        opts = ["SEED", seed, *(["SOLVER.MAX_ITER", 600] if longer else [])]
-        store.write(record_run(fake_run(tmp_path, name, opts, mota=mota), CONFIG, run_note))
+    write_runs(store, tmp_path, runs)
     recipe = "lwf_pets09_cpu_from_demo_mix"
     longer = {"SOLVER.MAX_ITER": 600}
     table = comparison_table(
@@ -214,9 +219,7 @@ def test_pooled_rows_pair_the_seeds_of_several_comparisons_together(tmp_path):
         ("n1", 1, True, 10.0, note),
         ("n2", 2, True, 12.0, note),
     ]
-    for name, seed, longer, mota, run_note in runs:
-        opts = ["SEED", seed, *(["SOLVER.MAX_ITER", 600] if longer else [])]
-        store.write(record_run(fake_run(tmp_path, name, opts, mota=mota), CONFIG, run_note))
+    write_runs(store, tmp_path, runs)
     recipe, longer = "lwf_pets09_cpu_from_demo_mix", {"SOLVER.MAX_ITER": 600}
     comparisons = (((recipe, longer), (recipe, {})), ((recipe, longer, note), (recipe, {})))
     table = pooled_table([("both", comparisons)], store)

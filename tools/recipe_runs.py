@@ -265,12 +265,12 @@ def main(argv=None):
                 sys.exit(f"error: {e}")
             print(f"recorded {run_dir} -> {path}")
         return
-    comparisons = [c for c in COMPARISONS if all(store.has_recipe(side[0]) for side in c)]
-    pooled = [
-        (title, pairs)
-        for title, pairs in POOLED
-        if all(store.has_recipe(side[0]) for pair in pairs for side in pair)
-    ]
+
+    def recorded(pairs) -> bool:  # every side's recipe has runs in this results folder
+        return all(store.has_recipe(side[0]) for pair in pairs for side in pair)
+
+    comparisons = [pair for pair in COMPARISONS if recorded([pair])]
+    pooled = [(title, pairs) for title, pairs in POOLED if recorded(pairs)]
     for path in write_recipe_tables(store, comparisons, REPORT_COMMAND, pooled):
         print(f"wrote {path}")
     if args.readme:
