@@ -24,7 +24,7 @@ creates on first use (a stamp file makes it a no-op afterwards; ``--install-only
 MOTChallenge tracks and its timing.
 
 Timing covers only the per-frame association call: ``OnlineTracker.update(instances)`` for ours
-(config ``--config``, TRACKER section; by default ``configs/lwf_pets09_cpu.yaml`` for public
+(config ``--config``, TRACKER section; by default ``configs/lwf_pets09_cpu_scratch.yaml`` for public
 detections, else ``configs/lwf_synthetic_cpu.yaml``) and ``ByteTrack(...).update(dets, img)`` for
 BoxMOT (its constructor defaults, frame rate from seqinfo.ini). Inputs are built before the clock
 starts. After a warm-up repeat, the two alternate repeat by repeat (so machine noise hits both
@@ -60,7 +60,9 @@ DEFAULT_VENV = REPO / "bench" / ".venv-boxmot"
 RUNNER = Path(__file__).resolve().parent / "boxmot_runner.py"
 REPLY_PREFIX = "@@BOXMOT "
 SYNTHETIC_CONFIG = "configs/lwf_synthetic_cpu.yaml"
-PUBLIC_DETECTIONS_CONFIG = "configs/lwf_pets09_cpu.yaml"  # the real-pedestrian recipe's tracker
+# the PETS09 tracker keys without the colour cue of lwf_pets09_cpu.yaml (public detections are
+# compared on boxes and motion, as ByteTrack sees them)
+PUBLIC_DETECTIONS_CONFIG = "configs/lwf_pets09_cpu_scratch.yaml"
 # What both trackers' tracks are scored on: every frame, and for real sequences also the
 # validation half of the half split (what the trained models are evaluated on).
 ALL_FRAMES, VAL_HALF = "all_frames", "val_half"

@@ -2,7 +2,8 @@
 """Training step time with batches grouped by image size over detectron2's orientation-only
 grouping, on the same model and data, paired in one run (DATALOADER.GROUP_BY_IMAGE_SIZE).
 
-    python -m bench.train_batching [--config configs/lwf_pets09_cpu.yaml] [--steps 6] [--rounds 4]
+    python -m bench.train_batching [--config configs/lwf_pets09_cpu_scratch.yaml] [--steps 6]
+        [--rounds 4]
 
 Each round trains ``--steps`` steps on batches of each loader in turn (round 0 warms up; the
 alternation of ``bench.common.paired_times``) and the median seconds per step are compared, with
@@ -33,7 +34,7 @@ def padded_pixels(batch) -> int:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="configs/lwf_pets09_cpu.yaml")
+    parser.add_argument("--config", default="configs/lwf_pets09_cpu_scratch.yaml")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()

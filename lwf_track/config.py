@@ -175,7 +175,7 @@ def _add_pretrain_config(cfg: CN) -> None:
     cfg.PRETRAIN = CN()
     # A config trained first, in the same command, into OUTPUT_DIR/pretrain with this run's SEED
     # and no evaluation; its final model then starts this training (used only while MODEL.WEIGHTS
-    # is ""). "" = none. E.g. synthetic people before real (configs/lwf_pets09_cpu_two_stage.yaml).
+    # is ""). "" = none. E.g. synthetic people before real (configs/lwf_pets09_cpu.yaml).
     cfg.PRETRAIN.CONFIG_FILE = ""
     # Overrides of that config, as on a command line: ["SOLVER.MAX_ITER", "100", ...].
     cfg.PRETRAIN.OPTS = []

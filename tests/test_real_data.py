@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_helpers import run_command
+from e2e_helpers import make_synthetic_root, run_command
 
 FRAMES = 12  # the first frames of PETS09-S2L1
 
@@ -31,7 +31,12 @@ def cut_sequence(source: Path, target: Path, frames: int, images: bool = True) -
         (target / kind).write_text("\n".join(kept) + "\n")
 
 
-PUBLIC_ARGS = ["track_net.py", "--config-file", "configs/lwf_pets09_cpu.yaml", "--eval-only"]
+PUBLIC_ARGS = [
+    "track_net.py",
+    "--config-file",
+    "configs/lwf_pets09_cpu_scratch.yaml",
+    "--eval-only",
+]
 
 
 def public_detection_run(shared_data, tmp_path, images: bool, extra_opts=()):
@@ -80,11 +85,9 @@ def test_public_detections_with_the_colour_cue_read_the_frames(shared_data, tmp_
     assert 30 < overall["MOTA"] < 100
 
 
-@pytest.mark.slow
-def test_pets09_recipe_trains_and_evaluates_on_the_real_sequence(shared_data, tmp_path):
-    """Two iterations of configs/lwf_pets09_cpu.yaml on mot15_train_half (the real 397 frames,
-    registered by convention), then its end-of-training evaluation: calibration on training
-    frames and tracking, here on a cut of the sequence to stay small."""
+def training_root(shared_data, tmp_path) -> Path:
+    """A data root with MOT15 (its training half is what the PETS09 configs train on) and a
+    12-frame cut of PETS09-S2L1 as PETSMINI, to calibrate and evaluate on quickly."""
     root = tmp_path / "data"
     root.mkdir()
     (root / "MOT15").symlink_to(shared_data / "MOT15")
@@ -93,17 +96,22 @@ def test_pets09_recipe_trains_and_evaluates_on_the_real_sequence(shared_data, tm
         root / "PETSMINI" / "train" / "PETS09-S2L1",
         FRAMES,
     )
-    out = tmp_path / "out"
-    args = ["train_net.py", "--config-file", "configs/lwf_pets09_cpu.yaml"]
-    opts = [
-        "SOLVER.MAX_ITER", "2", "SOLVER.IMS_PER_BATCH", "2", "DATALOADER.NUM_WORKERS", "0",
-        "INPUT.MIN_SIZE_TRAIN", "(180,)", "INPUT.MAX_SIZE_TRAIN", "240",
-        "INPUT.MIN_SIZE_TEST", "180", "INPUT.MAX_SIZE_TEST", "240",
-        "DATASETS.TEST", "('petsmini_val_half',)",
-        "TRACKER.CALIBRATION.DATASET", "petsmini_train_half", "OUTPUT_DIR", out,
-    ]  # fmt: skip
-    run_command([*args, *opts], root)
+    return root
 
+
+# Two iterations at a small input size; calibrated on the cut's first half, evaluated on its second
+SHORT_REAL_RUN = [
+    "SOLVER.MAX_ITER", "2", "SOLVER.IMS_PER_BATCH", "2", "DATALOADER.NUM_WORKERS", "0",
+    "INPUT.MIN_SIZE_TRAIN", "(180,)", "INPUT.MAX_SIZE_TRAIN", "240",
+    "INPUT.MIN_SIZE_TEST", "180", "INPUT.MAX_SIZE_TEST", "240",
+    "DATASETS.TEST", "('petsmini_val_half',)",
+    "TRACKER.CALIBRATION.DATASET", "petsmini_train_half",
+]  # fmt: skip
+
+
+def check_training_and_evaluation(out: Path) -> dict:
+    """The run trained its two iterations, calibrated on the cut's training half and tracked only
+    the val half's frames; returns the calibration record."""
     assert (out / "model_final.pth").is_file()
     log = [json.loads(line) for line in (out / "metrics.json").read_text().splitlines()]
     assert max(r["iteration"] for r in log if "weight/reid" in r) == 1  # MAX_ITER 2: 0, 1
@@ -114,3 +122,51 @@ def test_pets09_recipe_trains_and_evaluates_on_the_real_sequence(shared_data, tm
     tracks = out / "inference" / "tracks" / "PETS09-S2L1.txt"
     frames = {int(line.split(",")[0]) for line in tracks.read_text().splitlines()}
     assert frames <= set(range(FRAMES // 2 + 1, FRAMES + 1))  # the val half's own frame numbers
+    return calibration
+
+
+@pytest.mark.slow
+def test_pets09_scratch_config_trains_and_evaluates_on_the_real_sequence(shared_data, tmp_path):
+    """Two iterations of configs/lwf_pets09_cpu_scratch.yaml on mot15_train_half (the real 397
+    frames, registered by convention) from random weights, then its end-of-training evaluation:
+    calibration on training frames and tracking, here on a cut of the sequence to stay small."""
+    root = training_root(shared_data, tmp_path)
+    out = tmp_path / "out"
+    args = ["train_net.py", "--config-file", "configs/lwf_pets09_cpu_scratch.yaml"]
+    run_command([*args, *SHORT_REAL_RUN, "OUTPUT_DIR", out], root)
+    check_training_and_evaluation(out)
+    assert not (out / "pretrain").exists()
+
+
+@pytest.mark.slow
+def test_pets09_recipe_trains_its_synthetic_stage_then_the_real_frames(shared_data, tmp_path):
+    """configs/lwf_pets09_cpu.yaml in one command: its synthetic stage (two iterations on tiny
+    generated scenes), then two iterations on mot15_train_half plus the pets_mix scenes from the
+    stage's model, then the evaluation with the colour cue and the 0.05 threshold grid."""
+    root = training_root(shared_data, tmp_path)
+    make_synthetic_root(root)
+    (root / "synthetic" / "pets_mix").symlink_to(root / "synthetic" / "train")
+    out = tmp_path / "out"
+    stage = ["SOLVER.MAX_ITER", "2", "SOLVER.IMS_PER_BATCH", "2", "DATALOADER.NUM_WORKERS", "0"]
+    stage += ["INPUT.MIN_SIZE_TRAIN", "(96,)", "INPUT.MAX_SIZE_TRAIN", "160"]
+    args = ["train_net.py", "--config-file", "configs/lwf_pets09_cpu.yaml", *SHORT_REAL_RUN]
+    run_command([*args, "PRETRAIN.OPTS", repr(stage), "OUTPUT_DIR", out], root)
+
+    stage_log = (out / "pretrain" / "metrics.json").read_text().splitlines()
+    assert max(json.loads(line)["iteration"] for line in stage_log) == 1
+    assert (
+        f"pretraining: 2 iterations of ('mot_synth_train',) into {out}"
+        in (out / "log.txt").read_text()
+    )
+    calibration = check_training_and_evaluation(out)
+    assert calibration["settings"]["candidates"] == [
+        0.3,
+        0.35,
+        0.4,
+        0.45,
+        0.5,
+        0.55,
+        0.6,
+        0.65,
+        0.7,
+    ]

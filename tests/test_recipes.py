@@ -157,12 +157,12 @@ def test_comparison_rows_flip_the_verdict_where_lower_is_better(tmp_path):
         store.write(record_run(fake_run(tmp_path, name, ["SEED", 1], mota=mota), CONFIG))
     runs = store.runs("lwf_pets09_cpu_from_demo_mix")
     for index, run in enumerate(runs):  # a second recipe with a lower MOTA and more misses
-        other = "configs/lwf_pets09_cpu.yaml"
+        other = "configs/lwf_pets09_cpu_scratch.yaml"
         run = {**run, "config_file": other, "config": _configured(other), "name": f"low{index}"}
         run["metrics"] = {**run["metrics"], "MOTA": 60.0 + index, "FN": 400 + index}
         store.write(run)
     side_a = ("lwf_pets09_cpu_from_demo_mix", {})
-    table = comparison_table([(side_a, ("lwf_pets09_cpu", {}))], store)
+    table = comparison_table([(side_a, ("lwf_pets09_cpu_scratch", {}))], store)
     row = next(line for line in table.splitlines() if line.startswith("| `"))  # Welch's
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[2] == "2 vs 2"

@@ -75,10 +75,10 @@ AMX_MACHINE_NOTE = (
     " the AMD EPYC one in bfloat16 (`make demo` of seed 1: 3.2 instead of 6.6 min): wall times"
     " not comparable with theirs"
 )
-# started from another demo model: the pretraining stage of lwf_pets09_cpu_two_stage.yaml's seed 2
+# started from another demo model: the pretraining stage of lwf_pets09_cpu.yaml's seed 2
 DEMO_SEED2_NOTE = (
     f"{AMX_MACHINE_NOTE}; started from the demo model of seed 2 (the pretraining stage of"
-    " `lwf_pets09_cpu_two_stage.yaml`, SEED 2)"
+    " `lwf_pets09_cpu.yaml`, SEED 2)"
 )
 # the tracker threshold chosen on the training half from a grid of step 0.05 instead of 0.1 (the
 # two-stage config's since 2026-12-05; its earlier runs are the 0.1 variant)
@@ -103,7 +103,7 @@ def float32(changes: dict) -> dict:
 
 MIX, MIX_COLOR = "lwf_pets09_cpu_from_demo_mix", "lwf_pets09_cpu_from_demo_mix_color"
 SCRATCH_MIX_COLOR = "lwf_pets09_cpu_mix_color"
-TWO_STAGE = "lwf_pets09_cpu_two_stage"  # MIX_COLOR with the demo's model trained in the same run
+TWO_STAGE = "lwf_pets09_cpu"  # MIX_COLOR with the demo's model trained in the same run
 # its synthetic frames without the demo's 864: the real ones then 57% of the draws, not 25%
 PETS_MIX_ONLY = {
     "DATASETS.TRAIN": ["mot15_train_half", "mot_synth_pets_mix"],
@@ -128,17 +128,17 @@ COMPARISONS = (
         ("lwf_pets09_cpu_from_demo_mix", {"SOLVER.MAX_ITER": 600}, SLOWER_MACHINE_NOTE),
         ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
     ),
-    (("lwf_pets09_cpu", {}, SLOWER_MACHINE_NOTE), ("lwf_pets09_cpu", FLOAT32)),
+    (("lwf_pets09_cpu_scratch", {}, SLOWER_MACHINE_NOTE), ("lwf_pets09_cpu_scratch", FLOAT32)),
     (
         ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
-        ("lwf_pets09_cpu", {}, SLOWER_MACHINE_NOTE),
+        ("lwf_pets09_cpu_scratch", {}, SLOWER_MACHINE_NOTE),
     ),
     (("lwf_pets09_cpu_from_demo", {}, SLOWER_MACHINE_NOTE), ("lwf_pets09_cpu_from_demo", FLOAT32)),
     (
         ("lwf_pets09_cpu_from_demo_mix", {}, SLOWER_MACHINE_NOTE),
         ("lwf_pets09_cpu_from_demo", {}, SLOWER_MACHINE_NOTE),
     ),
-    (("lwf_pets09_cpu_from_demo", FLOAT32), ("lwf_pets09_cpu", FLOAT32)),
+    (("lwf_pets09_cpu_from_demo", FLOAT32), ("lwf_pets09_cpu_scratch", FLOAT32)),
     (("lwf_pets09_cpu_from_demo_mix", FLOAT32), ("lwf_pets09_cpu_from_demo", FLOAT32)),
     (
         ("lwf_pets09_cpu_from_demo_mix", FLOAT32),
@@ -199,14 +199,17 @@ COMPARISONS = (
     ((MIX_COLOR, {}, AMX_MACHINE_NOTE), (MIX, {}, AMX_MACHINE_NOTE)),
     ((MIX, {}, AMX_MACHINE_NOTE), (MIX, {}, SLOWER_MACHINE_NOTE)),
     (
-        ("lwf_pets09_cpu", {"TRACKER.COLOR_WEIGHT": 1.0}, AMX_MACHINE_NOTE),
-        ("lwf_pets09_cpu", {}, AMX_MACHINE_NOTE),
+        ("lwf_pets09_cpu_scratch", {"TRACKER.COLOR_WEIGHT": 1.0}, AMX_MACHINE_NOTE),
+        ("lwf_pets09_cpu_scratch", {}, AMX_MACHINE_NOTE),
     ),
-    (("lwf_pets09_cpu", {}, AMX_MACHINE_NOTE), ("lwf_pets09_cpu", {}, SLOWER_MACHINE_NOTE)),
+    (
+        ("lwf_pets09_cpu_scratch", {}, AMX_MACHINE_NOTE),
+        ("lwf_pets09_cpu_scratch", {}, SLOWER_MACHINE_NOTE),
+    ),
     ((SCRATCH_MIX_COLOR, {}, AMX_MACHINE_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
     (
         (SCRATCH_MIX_COLOR, {}, AMX_MACHINE_NOTE),
-        ("lwf_pets09_cpu", {"TRACKER.COLOR_WEIGHT": 1.0}, AMX_MACHINE_NOTE),
+        ("lwf_pets09_cpu_scratch", {"TRACKER.COLOR_WEIGHT": 1.0}, AMX_MACHINE_NOTE),
     ),
     (
         (SCRATCH_MIX_COLOR, PETS_MIX_ONLY, AMX_MACHINE_NOTE),
