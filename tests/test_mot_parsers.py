@@ -16,6 +16,9 @@ from lwf_track.data.mot_format import (
     read_results,
     read_seq_length,
     read_seqinfo,
+    read_table,
+    write_seqinfo,
+    write_table,
 )
 from lwf_track.utils.errors import MOTFormatError
 
@@ -103,6 +106,16 @@ def test_read_seqinfo_errors_name_file_line_and_expectation(tmp_path, text, line
     with pytest.raises(MOTFormatError) as excinfo:
         read_seqinfo(path)
     assert_error(excinfo, path, line, expected)
+
+
+def test_written_seqinfo_and_tables_read_back(tmp_path):
+    info = SeqInfo("PETS09-S2L1", "img1", 7, 795, 768, 576, ".jpg")
+    write_seqinfo(tmp_path / "seqinfo.ini", info)
+    assert read_seqinfo(tmp_path / "seqinfo.ini") == info
+    mot15_gt = np.array([[1, 9, 499, 158, 31.0304, 75.17, 1, -4.1554, -7.3591, 0]])
+    write_table(tmp_path / "gt.txt", mot15_gt)
+    assert (tmp_path / "gt.txt").read_text() == "1,9,499,158,31.0304,75.17,1,-4.1554,-7.3591,0\n"
+    np.testing.assert_array_equal(read_table(tmp_path / "gt.txt", "gt").values, mot15_gt)
 
 
 def test_read_seqinfo_missing_file(tmp_path):

@@ -5,15 +5,36 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
+from detectron2.data.detection_utils import build_augmentation
 
 from e2e_helpers import make_synthetic_root, run_command
+
+from lwf_track.data.mapper import MOTDatasetMapper
+from lwf_track.data.mot import load_sequence
+from lwf_track.data.mot_format import read_results
+from lwf_track.engine import build_config
+from tools.scale_sequence import scale_sequence
 
 FRAMES = 12  # the first frames of PETS09-S2L1
 
 
-def cut_sequence(source: Path, target: Path, frames: int, images: bool = True) -> None:
+# MOT15's download holds PETS09-S2L1 at 768x576; the shared copy is it at 480x360 (boxes x0.625)
+ORIGINAL_SCALE = 1.6
+
+
+def cut_sequence(
+    source: Path, target: Path, frames: int, images: bool = True, scale: float = 1.0
+) -> None:
     """A MOTChallenge copy of the first ``frames`` frames (images linked, text files cut);
-    ``images=False`` leaves empty image files that no decoder reads."""
+    ``images=False`` leaves empty image files that no decoder reads; ``scale`` != 1: that copy
+    at ``scale`` times its frame size (tools.scale_sequence), cut first beside the split folder
+    (outside it, so that it is not one of the split's sequences)."""
+    if scale != 1.0:
+        cut = target.parent.with_name(f"{target.parent.name}_unscaled") / target.name
+        cut_sequence(source, cut, frames, images)
+        scale_sequence(cut, target, scale)
+        return
     (target / "img1").mkdir(parents=True)
     (target / "gt").mkdir()
     (target / "det").mkdir()
@@ -39,16 +60,17 @@ PUBLIC_ARGS = [
 ]
 
 
-def public_detection_run(shared_data, tmp_path, images: bool, extra_opts=()):
-    """``track_net.py --eval-only --public-detections`` on the first frames of PETS09-S2L1:
-    returns its command's opts, data root, results folder and OVERALL metrics, after checking
-    that every frame has tracks."""
+def public_detection_run(shared_data, tmp_path, images: bool, extra_opts=(), scale: float = 1.0):
+    """``track_net.py --eval-only --public-detections`` on the first frames of PETS09-S2L1 (at
+    ``scale`` times the shared copy's size): returns its command's opts, data root, results
+    folder and OVERALL metrics, after checking that every frame has tracks."""
     root = tmp_path / "data"
     cut_sequence(
         shared_data / "MOT15" / "train" / "PETS09-S2L1",
         root / "PETSMINI" / "train" / "PETS09-S2L1",
         FRAMES,
         images=images,
+        scale=scale,
     )
     out = tmp_path / "out"
     opts = [
@@ -74,6 +96,45 @@ def test_public_detections_are_tracked_and_scored_without_weights(shared_data, t
 
     without_flag = run_command([*PUBLIC_ARGS, *opts], root, check=False)
     assert without_flag.returncode != 0 and "MODEL.WEIGHTS is empty" in without_flag.stderr
+
+
+@pytest.mark.slow
+def test_the_768x576_original_is_tracked_and_scored_as_the_shared_copy(shared_data, tmp_path):
+    """MOT15's download (768x576): its public boxes are tracked and scored in its own pixels,
+    with the same errors as the 480x360 copy's, since every cost (IoU, motion noise relative to
+    the box height) and every metric is free of scale."""
+    *_, native = public_detection_run(shared_data, tmp_path / "native", images=True)
+    _, _, out, original = public_detection_run(
+        shared_data, tmp_path / "original", images=True, scale=ORIGINAL_SCALE
+    )
+    for key in ("MOTA", "IDF1", "HOTA", "FP", "FN", "IDS", "AP"):
+        assert original[key] == pytest.approx(native[key], abs=1e-6), key
+    rows = read_results(out / "public_detections" / "inference" / "tracks" / "PETS09-S2L1.txt")
+    assert (rows[:, 2] + rows[:, 4]).max() > 480  # in the original's pixels, not the copy's
+
+
+def test_pets09_mappers_resize_the_768x576_original_to_the_recipes_input(shared_data, tmp_path):
+    """The recipe's model works at 480x360: its test mapper gives it the original's frames at
+    360 rows and its training mapper at one of the jittered sizes, boxes scaled alike, while the
+    records keep 768x576, the size detectron2 maps the output boxes back to."""
+    source = shared_data / "MOT15" / "train" / "PETS09-S2L1"
+    cut_sequence(source, tmp_path / "original", 1, scale=ORIGINAL_SCALE)
+    cut_sequence(source, tmp_path / "native", 1)
+    (record,), _ = load_sequence(tmp_path / "original")
+    (native,), _ = load_sequence(tmp_path / "native")
+    assert (record["width"], record["height"]) == (768, 576)
+    cfg = build_config("configs/lwf_pets09_cpu.yaml")
+
+    assert tuple(MOTDatasetMapper(cfg, is_train=False)(record)["image"].shape) == (3, 360, 480)
+    train_mapper = MOTDatasetMapper(True, augmentations=build_augmentation(cfg, is_train=True))
+    mapped = train_mapper(record)
+    rows = mapped["image"].shape[1]
+    assert rows in cfg.INPUT.MIN_SIZE_TRAIN
+    heights = sorted(
+        mapped["instances"].gt_boxes.tensor[:, 3] - mapped["instances"].gt_boxes.tensor[:, 1]
+    )
+    expected = sorted(a["bbox"][3] * rows / 360 for a in native["annotations"])
+    assert torch.tensor(heights) == pytest.approx(torch.tensor(expected), rel=1e-3)
 
 
 @pytest.mark.slow

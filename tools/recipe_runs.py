@@ -90,6 +90,17 @@ COARSE_CALIBRATION = {"TRACKER.CALIBRATION.HIGH_SCORE_THRESHS": [0.3, 0.4, 0.5, 
 FINE_CALIBRATION_FRESH_NOTE = (
     f"{AMX_MACHINE_NOTE}; new seeds trained for the registered test of the finer threshold grid"
 )
+# the recipe on MOT15's original frame size, made from the shared copy (tools.scale_sequence):
+# trained on it, and the 480x360-trained model of each seed tracked on it
+AT_768 = (
+    "on a 768x576 copy of PETS09-S2L1 (MOT15's original size: the shared frames and boxes at 1.6x,"
+    " python -m tools.scale_sequence), LWF_DATASETS pointing at it"
+)
+AT_768_NOTE = f"{AMX_MACHINE_NOTE}; {AT_768}"
+AT_768_RETRACKED_NOTE = (
+    f"{AMX_MACHINE_NOTE}; the model of the same seed trained on the 480x360 copy, tracked with"
+    f" track_net.py --eval-only {AT_768}"
+)
 # the demo's own overrides (tools.demo), part of every demo run's changes
 DEMO = dict(zip(DEMO_CALIBRATION[::2], DEMO_CALIBRATION[1::2]))
 # The CPU recipes trained in float32 until 2026-12-04 (SOLVER.AMP.ENABLED, now bfloat16): the
@@ -228,6 +239,8 @@ COMPARISONS = (
         (TWO_STAGE, COARSE_CALIBRATION, AMX_MACHINE_NOTE),
     ),
     ((TWO_STAGE, {}, FINE_CALIBRATION_FRESH_NOTE), (MIX_COLOR, {}, AMX_MACHINE_NOTE)),
+    ((TWO_STAGE, {}, AT_768_NOTE), (TWO_STAGE, {}, FINE_CALIBRATION_FRESH_NOTE)),
+    ((TWO_STAGE, {}, AT_768_RETRACKED_NOTE), (TWO_STAGE, {}, FINE_CALIBRATION_FRESH_NOTE)),
 )
 # (title, comparisons) whose seed pairs make one paired difference (the registered test of a key
 # on the models of several configs)

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils.errors import MOTFormatError
-from ..utils.io import atomic_open
+from ..utils.io import atomic_open, atomic_write_text
 
 PathLike = str | os.PathLike
 MOTRow = tuple[int, int, float, float, float, float, float]  # frame, id, x, y, w, h, score
@@ -135,6 +135,12 @@ def read_seqinfo(path: PathLike) -> SeqInfo:
             path, f"expected imExt to start with '.', got {values['im_ext']!r}", line
         )
     return SeqInfo(**values)
+
+
+def write_seqinfo(path: PathLike, info: SeqInfo) -> None:
+    """Write ``info`` as a ``seqinfo.ini`` that :func:`read_seqinfo` reads back, atomically."""
+    keys = (f"{key}={getattr(info, field)}" for key, (field, _) in SEQINFO_KEYS.items())
+    atomic_write_text(str(path), "\n".join(["[Sequence]", *keys]) + "\n")
 
 
 def read_seq_length(path: PathLike) -> int:
@@ -277,6 +283,13 @@ def read_det(path: PathLike) -> np.ndarray:
 def read_results(path: PathLike) -> np.ndarray:
     """A result file as float64 ``(N, 7)``: frame, id, x, y, w, h, score; stably sorted by frame."""
     return _sorted_by_frame(read_table(path, "results").values[:, :7])
+
+
+def write_table(path: PathLike, values: np.ndarray) -> None:
+    """Rows of numbers (gt or det, as :attr:`MOTTable.values`) as comma-separated lines with
+    six significant digits, atomically."""
+    lines = (",".join(map(_number, row)) + "\n" for row in np.asarray(values, dtype=np.float64))
+    atomic_write_text(str(path), "".join(lines))
 
 
 def write_mot_results(path: PathLike, rows: Iterable[MOTRow]) -> None:
