@@ -1,6 +1,7 @@
 """Real pedestrians (PETS09-S2L1 of ../shared/data): the CPU recipe trains on them, and their public
 det.txt is tracked instead of the network (track_net.py --public-detections)."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from e2e_helpers import make_synthetic_root, run_command
 
 from lwf_track.data.mapper import MOTDatasetMapper
 from lwf_track.data.mot import load_sequence
-from lwf_track.data.mot_format import read_results
+from lwf_track.data.mot_format import read_results, read_seqinfo, write_seqinfo
 from lwf_track.engine import build_config
 from tools.scale_sequence import scale_sequence
 
@@ -44,8 +45,8 @@ def cut_sequence(
             (target / "img1" / name).symlink_to(source / "img1" / name)
         else:
             (target / "img1" / name).touch()
-    info = (source / "seqinfo.ini").read_text().replace("seqLength=795", f"seqLength={frames}")
-    (target / "seqinfo.ini").write_text(info)
+    info = read_seqinfo(source / "seqinfo.ini")
+    write_seqinfo(target / "seqinfo.ini", dataclasses.replace(info, seq_length=frames))
     for kind in ("gt/gt.txt", "det/det.txt"):
         lines = (source / kind).read_text().splitlines()
         kept = [line for line in lines if int(float(line.split(",")[0])) <= frames]

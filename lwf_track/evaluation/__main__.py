@@ -75,15 +75,15 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         names = args.seqs or sequence_names(args.gt_root)
-        seqinfo = {name: Path(args.gt_root, name, "seqinfo.ini") for name in names}
+        seq_dirs = {name: Path(args.gt_root, name) for name in names}
         ranges = {
-            name: frame_range(read_seq_length(ini), args.frames) for name, ini in seqinfo.items()
+            name: frame_range(read_seq_length(seq_dir / "seqinfo.ini"), args.frames)
+            for name, seq_dir in seq_dirs.items()
         }
         metrics = evaluate_mot(args.gt_root, args.tracks, names, ranges, args.benchmark)
         if args.compare:
-            comparison = compare(args, seqinfo, ranges)
+            comparison = compare(args, seq_dirs, ranges)
         if args.near_misses is not None:
-            seq_dirs = {name: ini.parent for name, ini in seqinfo.items()}
             near = near_misses(seq_dirs, args.tracks, ranges, args.near_misses)
     except (OSError, ValueError, RuntimeError) as err:  # MOTFormatError is a ValueError
         print(f"error: {err}", file=sys.stderr)
@@ -148,11 +148,10 @@ def format_near_misses(near: dict, low_iou: float) -> str:
     return "\n".join(lines)
 
 
-def compare(args, seqinfo: dict, ranges: dict) -> dict:
+def compare(args, seq_dirs: dict, ranges: dict) -> dict:
     """The paired difference of ``--tracks`` and ``--compare`` on the scored frames."""
-    seq_dirs = {name: ini.parent for name, ini in seqinfo.items()}
     ours, theirs = (frame_counts(seq_dirs, d, ranges) for d in (args.tracks, args.compare))
-    frame_rates = {name: read_frame_rate(ini) for name, ini in seqinfo.items()}
+    frame_rates = {name: read_frame_rate(d / "seqinfo.ini") for name, d in seq_dirs.items()}
     difference = paired_difference_ci(ours, theirs, frame_rates, args.block_seconds)
     return {
         "tracks": args.tracks,
